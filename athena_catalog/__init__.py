@@ -1,0 +1,1 @@
+"""athena-catalog: a Dagster project that catalogs Amazon Athena."""

@@ -1,0 +1,145 @@
+"""What every engine returns: plain records shaped like Glue and Athena's own answers.
+
+The crawl, the store and the assets only ever see these types, so the AWS engine and the
+embedded engine are interchangeable and the core logic is testable without either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+# Glue's TableType values, plus ICEBERG for tables whose parameters say table_type=ICEBERG.
+EXTERNAL_TABLE = "EXTERNAL_TABLE"
+MANAGED_TABLE = "MANAGED_TABLE"
+VIRTUAL_VIEW = "VIRTUAL_VIEW"
+ICEBERG = "ICEBERG"
+TABLE_TYPES = (EXTERNAL_TABLE, MANAGED_TABLE, VIRTUAL_VIEW, ICEBERG)
+
+
+class EngineError(Exception):
+    """An engine could not answer; the message names the call and the cause, never a secret."""
+
+    def __init__(self, message: str, *, code: str | None = None, operation: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.operation = operation
+
+
+@dataclass(frozen=True)
+class DataCatalog:
+    name: str
+    type: str  # GLUE, LAMBDA, HIVE or FEDERATED, as Athena's ListDataCatalogs says
+    description: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Database:
+    catalog: str
+    name: str
+    description: str | None = None
+    location: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str  # an Athena type string: bigint, decimal(10,2), struct<a:int,b:array<string>>
+    description: str | None = None
+    is_partition_key: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    catalog: str
+    database: str
+    name: str
+    table_type: str
+    columns: tuple[Column, ...] = ()  # data columns first, then partition keys
+    description: str | None = None
+    location: str | None = None
+    storage_format: str | None = None  # parquet, orc, json, csv, avro, iceberg ...
+    view_sql: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    owner: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def fqn(self) -> str:
+        return table_fqn(self.catalog, self.database, self.name)
+
+    @property
+    def is_view(self) -> bool:
+        return self.table_type == VIRTUAL_VIEW
+
+    @property
+    def partition_keys(self) -> list[str]:
+        return [c.name for c in self.columns if c.is_partition_key]
+
+
+@dataclass(frozen=True)
+class QueryExecution:
+    """One row of query history, with the fields of Athena's QueryExecution."""
+
+    query_id: str
+    query: str
+    statement_type: str | None  # DDL, DML or UTILITY
+    state: str  # SUCCEEDED, FAILED, CANCELLED (QUEUED / RUNNING are never stored)
+    work_group: str
+    catalog: str | None
+    database: str | None
+    submitted_at: datetime
+    completed_at: datetime | None
+    data_scanned_bytes: int | None
+    engine_ms: int | None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    query_id: str | None = None
+
+
+def table_fqn(catalog: str, database: str, name: str) -> str:
+    """The store's key for a table: ``catalog.database.table`` in lower case."""
+    return f"{catalog}.{database}.{name}".lower()
+
+
+class Engine(Protocol):
+    """The catalog surface both engines expose. Listing calls are bulk: one call per page."""
+
+    kind: str  # "aws" or "local"
+
+    def list_data_catalogs(self) -> list[DataCatalog]: ...
+
+    def list_databases(self, catalog: str) -> list[Database]: ...
+
+    def list_tables(self, catalog: str, database: str) -> list[Table]:
+        """Every table and view of one database, with columns, in as few calls as pages."""
+        ...
+
+    def list_table_tags(self, catalog: str) -> dict[tuple[str, str], dict[str, str]]:
+        """Tags of every tagged table of a catalog, keyed by (database, table), in bulk."""
+        ...
+
+    def execute(
+        self,
+        sql: str,
+        *,
+        catalog: str | None = None,
+        database: str | None = None,
+        work_group: str | None = None,
+    ) -> QueryResult: ...
+
+    def query_history(self, since: datetime | None = None) -> Iterator[QueryExecution]: ...
+
+    def close(self) -> None: ...
+
