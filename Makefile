@@ -23,13 +23,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-$(DAGSTER_HOME):
-	mkdir -p $@
+# The instance config lives in the repo; Dagster reads it from $DAGSTER_HOME.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
 
-demo: install | $(DAGSTER_HOME)
-	$(BIN)/athena-catalog demo
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	ATHENA_CATALOG_ENGINE=local $(BIN)/athena-catalog demo
 
-ui: install | $(DAGSTER_HOME)
+ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
 test: install-dev

@@ -1,0 +1,103 @@
+"""The ``athena-catalog`` command: the demo, test-connection and history import."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="athena-catalog", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="build the demo lakehouse and materialize every asset on it")
+    sub.add_parser("build-demo", help="only (re)build the demo lakehouse")
+    sub.add_parser(
+        "test-connection", help="check each permission the catalog needs", add_help=False
+    )
+    imp = sub.add_parser("import-history", help="import a JSONL query log into the local engine")
+    imp.add_argument("path", help="one Athena QueryExecution JSON object per line")
+    args, rest = parser.parse_known_args(argv)
+
+    if args.command == "test-connection":
+        from athena_catalog.connection_check import main as check_main
+
+        return check_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "import-history":
+        return _import_history(args.path)
+    _build_demo()
+    if args.command == "demo":
+        return _materialize_demo()
+    return 0
+
+
+def _build_demo() -> None:
+    from athena_catalog.demo import build_demo
+    from athena_catalog.store import default_home
+
+    home = default_home()
+    started = time.perf_counter()
+    summary = build_demo(home)
+    print(f"Demo lakehouse built in {time.perf_counter() - started:.1f}s under {home}")
+    print(f"  {summary}")
+
+
+def _materialize_demo() -> int:
+    os.environ["ATHENA_CATALOG_ENGINE"] = "local"  # the demo never touches AWS
+    import dagster as dg
+
+    from athena_catalog.definitions import defs
+    from athena_catalog.store import CatalogStore
+    from athena_catalog.store.schema import catalog_columns, catalog_tables
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    result = defs.get_job_def("refresh_catalog").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    if not result.success:
+        print("Materializing the catalog failed; see the errors above.", file=sys.stderr)
+        return 1
+    store = CatalogStore()
+    with store.read() as conn:
+        live = catalog_tables.c.deleted.is_(False)
+        by_type = dict(
+            conn.execute(
+                select(catalog_tables.c.table_type, func.count())
+                .where(live)
+                .group_by(catalog_tables.c.table_type)
+            ).all()
+        )
+        columns = conn.execute(select(func.count()).select_from(catalog_columns)).scalar_one()
+    store.close()
+    print(f"Catalog materialized into {store.url}")
+    for table_type, n in sorted(by_type.items()):
+        print(f"  {table_type:<16} {n}")
+    print(f"  {'columns':<16} {columns}")
+    print("Open the Dagster UI with `make ui`, then http://127.0.0.1:3000")
+    return 0
+
+
+def _import_history(path: str) -> int:
+    from athena_catalog.engines.local import LocalEngine
+    from athena_catalog.store import default_home
+
+    engine = LocalEngine(default_home(), read_only=False)
+    try:
+        n = engine.import_history(path)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        engine.close()
+    print(f"Imported {n} query executions from {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

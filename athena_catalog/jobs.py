@@ -1,0 +1,41 @@
+"""Jobs: refresh the whole catalog, and test the connection to Athena."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from athena_catalog.connection_check import format_report, run_connection_checks
+from athena_catalog.resource import AthenaResource
+
+refresh_catalog_job = dg.define_asset_job(
+    name="refresh_catalog",
+    selection=dg.AssetSelection.all(),
+    description="Crawls and refreshes every asset of the catalog.",
+)
+
+
+@dg.op(
+    description="Checks credentials, catalog listings, work groups, history and SELECT 1.",
+    out=dg.Out(dg.Nothing),
+)
+def check_connection(context: dg.OpExecutionContext, athena: AthenaResource) -> dg.Output:
+    results = run_connection_checks(athena)
+    report = format_report(results)
+    context.log.info("\n" + report)
+    metadata = {
+        "report": dg.MetadataValue.md(f"```\n{report}\n```"),
+        "passed": sum(r.ok for r in results),
+        "failed": sum(not r.ok for r in results),
+    }
+    failed = [r.name for r in results if r.mandatory and not r.ok]
+    if failed:
+        raise dg.Failure(
+            description="Mandatory connection checks failed: " + ", ".join(failed),
+            metadata=metadata,
+        )
+    return dg.Output(None, metadata=metadata)
+
+
+@dg.job(description="The connector's 'Test Connection': one step per permission it needs.")
+def test_connection() -> None:
+    check_connection()

@@ -1,0 +1,23 @@
+"""Schedules. Like every Dagster schedule they start stopped: turn them on in the UI or with
+``dagster schedule start``."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from athena_catalog.jobs import refresh_catalog_job
+
+DEFAULT_REFRESH_CRON = "0 3 * * *"  # daily, 03:00 UTC
+
+
+def refresh_catalog_schedule(cron: str | None = None) -> dg.ScheduleDefinition:
+    """Daily by default; ``ATHENA_CATALOG_REFRESH_CRON`` or ``cron`` changes it."""
+    return dg.ScheduleDefinition(
+        name="refresh_catalog_schedule",
+        job=refresh_catalog_job,
+        cron_schedule=cron or os.environ.get("ATHENA_CATALOG_REFRESH_CRON", DEFAULT_REFRESH_CRON),
+        execution_timezone="UTC",
+        description="Refreshes the whole catalog.",
+    )

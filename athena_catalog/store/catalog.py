@@ -1,0 +1,385 @@
+"""Applying a crawl snapshot to the store: upserts, soft deletes and the schema-change history.
+
+The whole apply runs in one write transaction, after the crawl has finished, so a crawl that
+fails midway never reaches the store and an apply that fails midway rolls back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
+
+from athena_catalog.crawl import CrawlOptions, Snapshot, schema_key
+from athena_catalog.engines.base import VIRTUAL_VIEW, Column
+from athena_catalog.engines.base import Table as CatalogTable
+from athena_catalog.store.connection import CatalogStore
+from athena_catalog.store.schema import (
+    catalog_catalogs,
+    catalog_columns,
+    catalog_schemas,
+    catalog_tables,
+    crawl_runs,
+    schema_changes,
+)
+
+# The table fields whose change makes a table "changed" (timestamps excluded: AWS bumps them).
+_COMPARED = (
+    "table_type",
+    "description",
+    "location",
+    "storage_format",
+    "view_sql",
+    "owner",
+    "parameters",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class DeletionPolicy:
+    """OpenMetadata's ``markDeletedTables`` and ``markDeletedTablesFromFilterOnly``."""
+
+    mark_deleted_tables: bool = True
+    from_filter_only: bool = False
+
+
+@dataclass
+class ApplyResult:
+    counts: Counter[str] = field(default_factory=Counter)
+    new_tables: list[str] = field(default_factory=list)
+    changed_tables: list[str] = field(default_factory=list)
+    deleted_tables: list[str] = field(default_factory=list)
+    restored_tables: list[str] = field(default_factory=list)
+    schema_changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def apply_snapshot(
+    store: CatalogStore,
+    snap: Snapshot,
+    options: CrawlOptions,
+    policy: DeletionPolicy,
+    *,
+    engine_kind: str,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> ApplyResult:
+    now = now or datetime.now(UTC)
+    result = ApplyResult()
+    with store.write() as conn:
+        applier = _Applier(conn, options, policy, now, run_id, result)
+        applier.catalogs(snap)
+        applier.schemas(snap)
+        applier.tables(snap)
+        summary = {**result.counts, "errors": snap.errors, "filtered_out": snap.filtered_out}
+        conn.execute(
+            insert(crawl_runs).values(
+                run_id=run_id,
+                engine=engine_kind,
+                started_at=now,
+                finished_at=datetime.now(UTC),
+                summary=summary,
+            )
+        )
+    return result
+
+
+class _Applier:
+    def __init__(
+        self,
+        conn: Connection,
+        options: CrawlOptions,
+        policy: DeletionPolicy,
+        now: datetime,
+        run_id: str | None,
+        result: ApplyResult,
+    ):
+        self.conn, self.options, self.policy = conn, options, policy
+        self.now, self.run_id, self.result = now, run_id, result
+
+    # -- catalogs and schemas: upsert, then soft-delete what a complete listing no longer has
+
+    def catalogs(self, snap: Snapshot) -> None:
+        stored = self._rows(catalog_catalogs, "name")
+        seen = set()
+        for c in snap.catalogs:
+            key = c.name.lower()
+            seen.add(key)
+            values = {
+                "display_name": c.name,
+                "catalog_type": c.type,
+                "description": c.description,
+                "parameters": c.parameters,
+            }
+            self._upsert(catalog_catalogs, "name", key, values, stored.get(key), "catalogs")
+        if snap.catalog_listing.proves_absence and self.policy.mark_deleted_tables:
+            for key, row in stored.items():
+                if (
+                    key not in seen
+                    and not row["deleted"]
+                    and self._in_scope(self.options.database_filter, row["display_name"])
+                ):
+                    self._soft_delete(catalog_catalogs, catalog_catalogs.c.name == key, "catalogs")
+                    self._delete_schemas(func.lower(catalog_schemas.c.catalog) == key)
+
+    def schemas(self, snap: Snapshot) -> None:
+        stored = self._rows(catalog_schemas, "fqn")
+        for catalog_key, listing in snap.database_listings.items():
+            if not listing.ok:
+                continue
+            seen = set()
+            for d in snap.databases.get(catalog_key, []):
+                key = schema_key(d.catalog, d.name)
+                seen.add(key)
+                values = {
+                    "catalog": d.catalog,
+                    "name": d.name,
+                    "description": d.description,
+                    "location": d.location,
+                    "parameters": d.parameters,
+                }
+                self._upsert(catalog_schemas, "fqn", key, values, stored.get(key), "schemas")
+            if not (listing.proves_absence and self.policy.mark_deleted_tables):
+                continue
+            gone = [
+                key
+                for key, row in stored.items()
+                if key.startswith(catalog_key + ".")
+                and key not in seen
+                and not row["deleted"]
+                and self._in_scope(self.options.schema_filter, row["name"])
+            ]
+            for key in gone:
+                self._delete_schemas(catalog_schemas.c.fqn == key)
+
+    def _delete_schemas(self, where: Any) -> None:
+        rows = self.conn.execute(select(catalog_schemas).where(where)).mappings().all()
+        for row in rows:
+            if not row["deleted"]:
+                self._soft_delete(catalog_schemas, catalog_schemas.c.fqn == row["fqn"], "schemas")
+            tables = self.conn.execute(
+                select(catalog_tables.c.fqn).where(
+                    func.lower(catalog_tables.c.catalog) == row["catalog"].lower(),
+                    func.lower(catalog_tables.c.database) == row["name"].lower(),
+                    catalog_tables.c.deleted.is_(False),
+                )
+            ).scalars()
+            self._delete_tables(list(tables))
+
+    # -- tables and columns
+
+    def tables(self, snap: Snapshot) -> None:
+        for key, listing in snap.table_listings.items():
+            if not listing.ok:
+                continue
+            catalog, _, database = key.partition(".")
+            stored = {
+                r["fqn"]: r
+                for r in self.conn.execute(
+                    select(catalog_tables).where(
+                        func.lower(catalog_tables.c.catalog) == catalog,
+                        func.lower(catalog_tables.c.database) == database,
+                    )
+                ).mappings()
+            }
+            columns = self._stored_columns(stored)
+            seen = set()
+            for t in snap.tables.get(key, []):
+                seen.add(t.fqn)
+                self._table(t, stored.get(t.fqn), columns.get(t.fqn, []))
+            if listing.proves_absence and self.policy.mark_deleted_tables:
+                self._delete_tables(
+                    fqn
+                    for fqn, row in stored.items()
+                    if fqn not in seen and not row["deleted"] and self._table_in_scope(row)
+                )
+
+    def _table(self, t: CatalogTable, row: Any, old_columns: list[Column]) -> None:
+        self.result.counts["views" if t.is_view else "tables"] += 1
+        self.result.counts["columns"] += len(t.columns)
+        values = {
+            "catalog": t.catalog,
+            "database": t.database,
+            "name": t.name,
+            "table_type": t.table_type,
+            "description": t.description,
+            "location": t.location,
+            "storage_format": t.storage_format,
+            "view_sql": t.view_sql,
+            "owner": t.owner,
+            "parameters": t.parameters,
+            "tags": t.tags,
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+        }
+        if row is None:
+            self.conn.execute(
+                insert(catalog_tables).values(
+                    fqn=t.fqn, **values, deleted=False, first_seen=self.now, last_seen=self.now
+                )
+            )
+            self._insert_columns(t.fqn, t.columns)
+            self.result.new_tables.append(t.fqn)
+            self._change(t.fqn, "table_created")
+            return
+        changed = any(row[k] != values[k] for k in _COMPARED)
+        column_changes = _column_changes(old_columns, t.columns)
+        if column_changes or _column_details(old_columns) != _column_details(t.columns):
+            changed = True
+            self.conn.execute(delete(catalog_columns).where(catalog_columns.c.table_fqn == t.fqn))
+            self._insert_columns(t.fqn, t.columns)
+        if row["deleted"]:
+            self.result.restored_tables.append(t.fqn)
+            self._change(t.fqn, "table_restored")
+        elif changed:
+            self.result.changed_tables.append(t.fqn)
+        for change, name, old, new in column_changes:
+            self._change(t.fqn, change, name, old, new)
+        self.conn.execute(
+            update(catalog_tables)
+            .where(catalog_tables.c.fqn == t.fqn)
+            .values(**values, deleted=False, last_seen=self.now)
+        )
+
+    def _insert_columns(self, fqn: str, columns: Sequence[Column]) -> None:
+        if columns:
+            self.conn.execute(
+                insert(catalog_columns),
+                [
+                    {
+                        "table_fqn": fqn,
+                        "name": c.name.lower(),
+                        "ordinal": i,
+                        "data_type": c.data_type,
+                        "description": c.description,
+                        "is_partition_key": c.is_partition_key,
+                    }
+                    for i, c in enumerate(_unique_columns(columns))
+                ],
+            )
+
+    def _stored_columns(self, tables: dict[str, Any]) -> dict[str, list[Column]]:
+        out: dict[str, list[Column]] = {}
+        if not tables:
+            return out
+        rows = self.conn.execute(
+            select(catalog_columns)
+            .where(catalog_columns.c.table_fqn.in_(list(tables)))
+            .order_by(catalog_columns.c.table_fqn, catalog_columns.c.ordinal)
+        ).mappings()
+        for r in rows:
+            out.setdefault(r["table_fqn"], []).append(
+                Column(r["name"], r["data_type"], r["description"], r["is_partition_key"])
+            )
+        return out
+
+    def _delete_tables(self, fqns: Iterable[str]) -> None:
+        for fqn in fqns:
+            self._soft_delete(catalog_tables, catalog_tables.c.fqn == fqn, "tables")
+            self.result.deleted_tables.append(fqn)
+            self._change(fqn, "table_deleted")
+
+    # -- helpers
+
+    def _in_scope(self, pattern: Any, name: str) -> bool:
+        """Without ``from_filter_only`` anything missing from a complete listing goes; with
+        it, only what this crawl's filters cover."""
+        return not self.policy.from_filter_only or pattern.keeps(name)
+
+    def _table_in_scope(self, row: Any) -> bool:
+        if not self.policy.from_filter_only:
+            return True
+        if row["table_type"] == VIRTUAL_VIEW and not self.options.include_views:
+            return False
+        return self.options.table_filter.keeps(row["name"])
+
+    def _rows(self, table: Table, key: str) -> dict[str, Any]:
+        return {r[key]: r for r in self.conn.execute(select(table)).mappings()}
+
+    def _upsert(
+        self, table: Table, key_col: str, key: str, values: dict, row: Any, what: str
+    ) -> None:
+        if row is None:
+            self.conn.execute(
+                insert(table).values(
+                    {
+                        key_col: key,
+                        **values,
+                        "deleted": False,
+                        "first_seen": self.now,
+                        "last_seen": self.now,
+                    }
+                )
+            )
+            self.result.counts[f"{what}_new"] += 1
+        else:
+            if row["deleted"] or any(row[k] != v for k, v in values.items()):
+                self.result.counts[f"{what}_changed"] += 1
+            self.conn.execute(
+                update(table)
+                .where(table.c[key_col] == key)
+                .values(**values, deleted=False, last_seen=self.now)
+            )
+        self.result.counts[what] += 1
+
+    def _soft_delete(self, table: Table, where: Any, what: str) -> None:
+        self.conn.execute(update(table).where(where).values(deleted=True))
+        self.result.counts[f"{what}_deleted"] += 1
+
+    def _change(
+        self,
+        fqn: str,
+        change: str,
+        column: str | None = None,
+        old: str | None = None,
+        new: str | None = None,
+    ) -> None:
+        row = {
+            "detected_at": self.now,
+            "table_fqn": fqn,
+            "change": change,
+            "column_name": column,
+            "old_type": old,
+            "new_type": new,
+            "run_id": self.run_id,
+        }
+        self.conn.execute(insert(schema_changes).values(row))
+        self.result.schema_changes.append(row)
+
+
+def _unique_columns(columns: Sequence[Column]) -> list[Column]:
+    """Glue allows a partition key to repeat a data column's name; the store keeps the first."""
+    seen: set[str] = set()
+    out = []
+    for c in columns:
+        if c.name.lower() not in seen:
+            seen.add(c.name.lower())
+            out.append(c)
+    return out
+
+
+def _column_details(columns: Sequence[Column]) -> list[tuple[Any, ...]]:
+    return [
+        (c.name.lower(), c.data_type, c.description, c.is_partition_key)
+        for c in _unique_columns(columns)
+    ]
+
+
+def _column_changes(
+    old: Sequence[Column], new: Sequence[Column]
+) -> list[tuple[str, str, str | None, str | None]]:
+    before = {c.name.lower(): c.data_type for c in _unique_columns(old)}
+    after = {c.name.lower(): c.data_type for c in _unique_columns(new)}
+    changes: list[tuple[str, str, str | None, str | None]] = []
+    changes += [("column_added", n, None, t) for n, t in after.items() if n not in before]
+    changes += [("column_removed", n, t, None) for n, t in before.items() if n not in after]
+    changes += [
+        ("column_type_changed", n, before[n], t)
+        for n, t in after.items()
+        if n in before and before[n] != t
+    ]
+    return changes
