@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import tempfile
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -41,3 +47,76 @@ def moto_endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     return moto_server
+
+
+def _pg_bindir() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
+    return candidates[0].parent if candidates else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server started for the session from the machine's binaries.
+
+    Skipped where PostgreSQL is not installed, unless ATHENA_CATALOG_REQUIRE_POSTGRES is set
+    (CI sets it, so there a missing server fails instead of skipping).
+    """
+    bindir = _pg_bindir()
+    if bindir is None:
+        if os.environ.get("ATHENA_CATALOG_REQUIRE_POSTGRES"):
+            pytest.fail(
+                "PostgreSQL is required (ATHENA_CATALOG_REQUIRE_POSTGRES) but not installed"
+            )
+        pytest.skip("PostgreSQL server binaries not installed")
+    # Not under pytest's tmp dir: that is private to root, and the server runs as postgres.
+    data = Path(tempfile.mkdtemp(prefix="athena-catalog-pg-"))
+    port = free_port()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(data, "postgres", "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "catalog", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(data / "log"),
+            "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg2://catalog@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> str:
+    """An empty database on the session's server, one per test."""
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
