@@ -26,6 +26,8 @@ R = TypeVar("R")
 class CrawlOptions:
     """The ingestion options of OpenMetadata's Athena connector that shape what is read."""
 
+    DEPTHS = ("catalogs", "schemas", "tables")
+
     database_filter: FilterPattern = field(default_factory=FilterPattern)
     schema_filter: FilterPattern = field(default_factory=FilterPattern)
     table_filter: FilterPattern = field(default_factory=FilterPattern)
@@ -33,6 +35,7 @@ class CrawlOptions:
     include_tags: bool = True
     only_database: str | None = None  # the connection's ``database`` option: read just this one
     max_workers: int = 4
+    depth: str = "tables"  # "catalogs", "schemas" or "tables": how far down to crawl
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def crawl(engine: Engine, options: CrawlOptions) -> Snapshot:
         snap.catalog_listing = Listing(ok=False, proves_absence=False, error=f"data catalogs: {e}")
         return snap
     snap.catalogs = _keep(catalogs, lambda c: c.name, options.database_filter, snap)
+    if options.depth == "catalogs":
+        return snap
 
     for catalog in snap.catalogs:
         key = catalog.name.lower()
@@ -102,6 +107,8 @@ def crawl(engine: Engine, options: CrawlOptions) -> Snapshot:
         )
         snap.databases[key] = _keep(databases, lambda d: d.name, options.schema_filter, snap)
 
+    if options.depth == "schemas":
+        return snap
     schemas = [d for dbs in snap.databases.values() for d in dbs]
     tags = _tags(engine, snap.catalogs, options) if options.include_tags else {}
     results = parallel_map(

@@ -5,22 +5,22 @@ One multi-asset crawls all three in one step so a single snapshot is applied to 
 one transaction; the ingestion options are its run config, named as OpenMetadata names them.
 """
 
-from __future__ import annotations
-
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
 from athena_catalog.crawl import CrawlOptions, Snapshot, crawl, schema_key
-from athena_catalog.filters import FilterPattern
+from athena_catalog.filters import FilterPattern, InvalidFilterError
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store import ApplyResult, DeletionPolicy, apply_snapshot
 from athena_catalog.store.resource import CatalogStoreResource
 
 GROUP = "metadata"
+LEVELS = ("databases", "schemas", "tables")  # the asset of each crawl depth
 PREVIEW_ROWS = 25
 
 
@@ -54,7 +54,7 @@ class MetadataIngestionConfig(dg.Config):
     )
     enable_debug_log: bool = Field(default=False, description="Log at DEBUG level.")
 
-    def crawl_options(self, athena: AthenaResource) -> CrawlOptions:
+    def crawl_options(self, athena: AthenaResource, depth: str) -> CrawlOptions:
         """Compiles every pattern first, so a bad regex fails before any AWS call."""
         return CrawlOptions(
             database_filter=self.database_filter_pattern.compile("database_filter_pattern"),
@@ -64,6 +64,7 @@ class MetadataIngestionConfig(dg.Config):
             include_tags=self.include_tags,
             only_database=athena.database,
             max_workers=athena.max_workers,
+            depth=depth,
         )
 
 
@@ -91,6 +92,7 @@ class MetadataIngestionConfig(dg.Config):
         ),
     ],
     name="metadata",
+    can_subset=True,
 )
 def metadata(
     context: dg.AssetExecutionContext,
@@ -98,7 +100,13 @@ def metadata(
     athena: AthenaResource,
     catalog_store: CatalogStoreResource,
 ) -> Iterator[dg.MaterializeResult]:
-    options = config.crawl_options(athena)
+    selected = {key.to_user_string() for key in context.selected_asset_keys}
+    # Crawl as deep as the deepest selected asset; what is crawled is stored.
+    depth = CrawlOptions.DEPTHS[max(LEVELS.index(name) for name in selected)]
+    try:
+        options = config.crawl_options(athena, depth)
+    except InvalidFilterError as e:
+        raise dg.Failure(description=f"Invalid run config: {e}", allow_retries=False) from e
     with _debug_logging(config.enable_debug_log), athena.get_engine() as engine:
         snap = crawl(engine, options)
     for error in snap.errors:
@@ -116,14 +124,15 @@ def metadata(
         result = apply_snapshot(
             store, snap, options, policy, engine_kind=engine.kind, run_id=context.run_id
         )
-    yield from _results(snap, result)
+    for name in LEVELS:
+        if name in selected:
+            yield dg.MaterializeResult(asset_key=name, metadata=_metadata(name, snap, result))
 
 
-def _results(snap: Snapshot, result: ApplyResult) -> Iterator[dg.MaterializeResult]:
+def _metadata(name: str, snap: Snapshot, result: ApplyResult) -> dict[str, Any]:
     c = result.counts
-    yield dg.MaterializeResult(
-        asset_key="databases",
-        metadata={
+    if name == "databases":
+        return {
             "catalogs": c["catalogs"],
             "new": c["catalogs_new"],
             "changed": c["catalogs_changed"],
@@ -131,40 +140,44 @@ def _results(snap: Snapshot, result: ApplyResult) -> Iterator[dg.MaterializeResu
             "preview": dg.MetadataValue.md(
                 _md_table(["catalog", "type"], [[x.name, x.type] for x in snap.catalogs])
             ),
-        },
-    )
+        }
+    if name == "schemas":
+        return _schemas_metadata(snap, result)
+    return _tables_metadata(snap, result)
+
+
+def _schemas_metadata(snap: Snapshot, result: ApplyResult) -> dict[str, Any]:
+    c = result.counts
     schema_rows = [
         [d.catalog, d.name, len(snap.tables.get(schema_key(d.catalog, d.name), []))]
         for dbs in snap.databases.values()
         for d in dbs
     ]
-    yield dg.MaterializeResult(
-        asset_key="schemas",
-        metadata={
-            "schemas": c["schemas"],
-            "new": c["schemas_new"],
-            "changed": c["schemas_changed"],
-            "deleted": c["schemas_deleted"],
-            "listing_errors": len(snap.errors),
-            "preview": dg.MetadataValue.md(_md_table(["catalog", "schema", "tables"], schema_rows)),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key="tables",
-        metadata={
-            "tables": c["tables"],
-            "views": c["views"],
-            "columns": c["columns"],
-            "new": len(result.new_tables),
-            "changed": len(result.changed_tables),
-            "deleted": len(result.deleted_tables),
-            "restored": len(result.restored_tables),
-            "schema_changes": len(result.schema_changes),
-            "filtered_out": snap.filtered_out,
-            "listing_errors": dg.MetadataValue.json(snap.errors),
-            "preview": dg.MetadataValue.md(_tables_preview(snap, result)),
-        },
-    )
+    return {
+        "schemas": c["schemas"],
+        "new": c["schemas_new"],
+        "changed": c["schemas_changed"],
+        "deleted": c["schemas_deleted"],
+        "listing_errors": len(snap.errors),
+        "preview": dg.MetadataValue.md(_md_table(["catalog", "schema", "tables"], schema_rows)),
+    }
+
+
+def _tables_metadata(snap: Snapshot, result: ApplyResult) -> dict[str, Any]:
+    c = result.counts
+    return {
+        "tables": c["tables"],
+        "views": c["views"],
+        "columns": c["columns"],
+        "new": len(result.new_tables),
+        "changed": len(result.changed_tables),
+        "deleted": len(result.deleted_tables),
+        "restored": len(result.restored_tables),
+        "schema_changes": len(result.schema_changes),
+        "filtered_out": snap.filtered_out,
+        "listing_errors": dg.MetadataValue.json(snap.errors),
+        "preview": dg.MetadataValue.md(_tables_preview(snap, result)),
+    }
 
 
 def _tables_preview(snap: Snapshot, result: ApplyResult) -> str:

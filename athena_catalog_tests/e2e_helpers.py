@@ -1,0 +1,73 @@
+"""Helpers for end-to-end runs: a resource whose boto3 sessions carry test hooks, and a
+field-by-field dump of the catalog store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import dagster as dg
+from sqlalchemy import select
+
+from athena_catalog.resource import AthenaResource
+from athena_catalog.store import CatalogStore
+from athena_catalog.store.schema import catalog_columns, catalog_tables
+
+# (event name, handler) pairs registered on every session HookedAthenaResource builds.
+SESSION_HOOKS: list[tuple[str, Callable[..., Any]]] = []
+
+
+class HookedAthenaResource(AthenaResource):
+    """The real resource; only its sessions get botocore event hooks (call counting, faults)."""
+
+    def boto3_session(self) -> boto3.Session:
+        session = super().boto3_session()
+        for event, handler in SESSION_HOOKS:
+            session.events.register(event, handler)
+        return session
+
+
+TABLE_FIELDS = (
+    "catalog", "database", "name", "table_type", "description", "location", "storage_format",
+    "view_sql", "owner", "parameters", "tags", "deleted",
+)  # fmt: skip
+
+
+def dump_store(url: str) -> dict[str, dict[str, Any]]:
+    """Every stored table with its fields and columns, comparable across runs."""
+    store = CatalogStore(url)
+    try:
+        with store.read() as conn:
+            tables = conn.execute(select(catalog_tables)).mappings().all()
+            columns = (
+                conn.execute(
+                    select(catalog_columns).order_by(catalog_columns.c.table_fqn, "ordinal")
+                )
+                .mappings()
+                .all()
+            )
+    finally:
+        store.close()
+    out = {t["fqn"]: {f: t[f] for f in TABLE_FIELDS} | {"columns": []} for t in tables}
+    for c in columns:
+        out[c["table_fqn"]]["columns"].append(
+            (c["name"], c["data_type"], c["description"], c["is_partition_key"])
+        )
+    return out
+
+
+def failure_text(result: dg.ExecuteInProcessResult) -> str:
+    """What a user reads about a failed step: the failure's description and error chain."""
+    parts = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            parts.append(data.user_failure_data.description)
+        error = data.error
+        while error is not None:
+            parts.append(error.message)
+            error = error.cause
+    return "\n".join(parts)
