@@ -10,7 +10,7 @@ import dagster as dg
 
 from athena_catalog.assets.metadata import metadata
 from athena_catalog.jobs import refresh_catalog_job, test_connection
-from athena_catalog.resource import athena_resource_from_env
+from athena_catalog.connection_check import resource_from_args
 from athena_catalog.schedules import refresh_catalog_schedule
 from athena_catalog.store.resource import CatalogStoreResource
 
@@ -19,7 +19,7 @@ defs = dg.Definitions(
     jobs=[refresh_catalog_job, test_connection],
     schedules=[refresh_catalog_schedule()],
     resources={
-        "athena": athena_resource_from_env(),
+        "athena": resource_from_args([]),
         "catalog_store": CatalogStoreResource(),
     },
 )

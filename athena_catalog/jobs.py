@@ -1,6 +1,5 @@
 """Jobs: refresh the whole catalog, and test the connection to Athena."""
 
-from __future__ import annotations
 
 import dagster as dg
 
