@@ -1,0 +1,93 @@
+"""Helpers shared by the resource, session and test-connection tests (fixtures stay in conftest).
+
+Denials are simulated with a botocore ``before-call`` hook: the real request is still built and
+validated against the service model, then the hook answers one operation with an AWS-shaped
+error while every other call goes to moto over HTTP. moto does not enforce IAM by default, and a
+Stubber would need every other response of that client queued by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from athena_catalog import aws_session
+
+CANARY = "SECRET-canary-1234"
+TOKEN_CANARY = "TOKEN-canary-5678"
+ROLE_ARN = "arn:aws:iam::123456789012:role/catalog-reader"
+
+
+def isolate_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No AWS variables, empty config files, no instance metadata: only what a test sets."""
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_ATHENA_S3_STAGING_DIR",
+        "AWS_ATHENA_WORK_GROUP",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        empty = tmp_path / name.lower()
+        empty.write_text("")
+        monkeypatch.setenv(name, str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def write_profile(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, region: str, key_id: str
+) -> None:
+    """A named profile in temporary AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE."""
+    config = tmp_path / "config"
+    config.write_text(f"[profile {name}]\nregion = {region}\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[{name}]\naws_access_key_id = {key_id}\naws_secret_access_key = {CANARY}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+
+
+def response(parsed: dict, status: int = 200) -> tuple[AWSResponse, dict]:
+    """What a ``before-call`` hook returns: the HTTP response and its parsed body."""
+    parsed = {**parsed, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return AWSResponse("https://simulated", status, {}, None), parsed
+
+
+def error(code: str, status: int = 400) -> tuple[AWSResponse, dict]:
+    return response({"Error": {"Code": code, "Message": "simulated"}}, status)
+
+
+def answer(session: boto3.Session, event: str, response: tuple[AWSResponse, dict]) -> None:
+    """Clients made from ``session`` afterwards answer ``event`` (``glue.GetTables``; ``sts``
+    for every STS call; ``""`` for every call) with ``response`` instead of sending it."""
+
+    def hook(**_: Any) -> tuple[AWSResponse, dict]:
+        return response
+
+    session.events.register(f"before-call.{event}".rstrip("."), hook)
+
+
+def answer_in_sessions(
+    monkeypatch: pytest.MonkeyPatch, event: str, response: tuple[AWSResponse, dict]
+) -> None:
+    """``answer`` on every base session the code under test builds (before any AssumeRole)."""
+    original = aws_session.base_session
+
+    def hooked(spec: aws_session.SessionSpec) -> boto3.Session:
+        session = original(spec)
+        answer(session, event, response)
+        return session
+
+    monkeypatch.setattr(aws_session, "base_session", hooked)

@@ -1,0 +1,199 @@
+"""AthenaResource: config, credentials sources, assumed role, engines, and secrets kept out of
+repr, str, errors, the Dagster event log and log lines."""
+
+import logging
+from pathlib import Path
+
+import boto3
+import dagster as dg
+import pytest
+
+from athena_catalog.aws_session import ConfigError, sts_client
+from athena_catalog.resource import AthenaResource
+from athena_catalog_tests.aws_fakes import (
+    CANARY,
+    ROLE_ARN,
+    TOKEN_CANARY,
+    isolate_aws_env,
+    write_profile,
+)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate_aws_env(monkeypatch, tmp_path)
+
+
+def on_moto(endpoint: str, **fields: object) -> AthenaResource:
+    return AthenaResource(engine="aws", endpoint_url=endpoint, sts_endpoint_url=endpoint, **fields)
+
+
+def run_asset(resource: AthenaResource, body) -> tuple[bool, str, list]:
+    """Materialize one asset that calls ``body(athena, context)``.
+
+    Returns success, the run's whole event log as text (user log lines included) and what
+    ``body`` returned.
+    """
+    returned: list = []
+
+    @dg.asset
+    def probe(context: dg.AssetExecutionContext, athena: AthenaResource) -> None:
+        returned.append(body(athena, context))
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [probe], resources={"athena": resource}, instance=instance, raise_on_error=False
+    )
+    log = "\n".join(
+        f"{entry.user_message} {entry.dagster_event}" for entry in instance.all_logs(result.run_id)
+    )
+    return result.success, log, returned
+
+
+def test_every_field_is_described() -> None:
+    missing = [n for n, f in AthenaResource.model_fields.items() if not f.description]
+    assert missing == []
+
+
+def test_secret_fields_are_marked_secret_for_the_ui() -> None:
+    fields = AthenaResource.to_config_schema().as_field().config_type.fields
+    assert {name for name, f in fields.items() if f.is_secret} == {
+        "aws_secret_access_key",
+        "aws_session_token",
+        "connection_arguments",
+    }
+
+
+def test_repr_and_str_mask_secrets() -> None:
+    resource = AthenaResource(
+        aws_secret_access_key=CANARY,
+        aws_session_token=TOKEN_CANARY,
+        connection_arguments={"kms_key": CANARY},
+        connection_options={"poll_interval": "0.5"},
+    )
+    for text in (repr(resource), str(resource)):
+        assert CANARY not in text and TOKEN_CANARY not in text
+        assert "aws_secret_access_key='***'" in text
+        assert "{'kms_key': '***'}" in text and "{'poll_interval': '0.5'}" in text
+
+
+def test_unknown_engine_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"engine must be one of \('aws', 'local'\)"):
+        AthenaResource(engine="snowflake").validate_config()
+
+
+def test_aws_without_region_names_the_field(clean_env: None) -> None:
+    resource = AthenaResource(engine="aws", aws_secret_access_key=CANARY)
+    with pytest.raises(ConfigError, match="region_name") as raised:
+        resource.validate_config()
+    assert CANARY not in str(raised.value)
+    # In Dagster, resource init fails with the same message.
+    success, log, _ = run_asset(resource, lambda athena, context: None)
+    assert not success
+    assert "region_name is required" in log and CANARY not in log
+
+
+def test_region_from_profile_is_enough(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_profile(monkeypatch, tmp_path, "catalog", "eu-west-3", "AKIDPROFILE")
+    AthenaResource(engine="aws", profile_name="catalog").validate_config()
+
+
+def test_envvar_credentials_resolve_at_run_time_and_stay_hidden(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CATALOG_KEY_ID", "AKIDFROMENVVAR")
+    monkeypatch.setenv("CATALOG_SECRET", CANARY)
+    monkeypatch.setenv("CATALOG_TOKEN", TOKEN_CANARY)
+    resource = on_moto(
+        moto_endpoint,
+        aws_access_key_id=dg.EnvVar("CATALOG_KEY_ID"),
+        aws_secret_access_key=dg.EnvVar("CATALOG_SECRET"),
+        aws_session_token=dg.EnvVar("CATALOG_TOKEN"),
+    )
+
+    def body(athena: AthenaResource, context: dg.AssetExecutionContext):
+        context.log.info(f"resource: {athena!r} / {athena}")
+        session = athena.boto3_session()
+        creds = session.get_credentials()
+        sts_client(session, athena.session_spec()).get_caller_identity()
+        with athena.get_engine() as engine:
+            engine.list_databases("AwsDataCatalog")
+        return creds.access_key, creds.secret_key, creds.token
+
+    caplog.set_level(logging.DEBUG)
+    success, log, returned = run_asset(resource, body)
+    assert success
+    assert returned == [("AKIDFROMENVVAR", CANARY, TOKEN_CANARY)]
+    everything = log + caplog.text
+    assert "resource: AthenaResource(" in everything
+    assert CANARY not in everything and TOKEN_CANARY not in everything
+
+
+def test_profile_credentials(
+    moto_endpoint: str, clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_profile(monkeypatch, tmp_path, "catalog", "eu-west-3", "AKIDPROFILE")
+    session = on_moto(moto_endpoint, profile_name="catalog").boto3_session()
+    assert session.region_name == "eu-west-3"
+    assert session.get_credentials().access_key == "AKIDPROFILE"
+
+
+def test_sts_is_not_sent_to_the_athena_endpoint(clean_env: None) -> None:
+    resource = AthenaResource(
+        engine="aws", region_name="eu-west-1", endpoint_url="https://athena.vpce.example"
+    )
+    sts = sts_client(resource.boto3_session(), resource.session_spec())
+    assert sts.meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+
+
+def test_glue_calls_use_the_assumed_role(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3.client("glue", endpoint_url=moto_endpoint).create_database(
+        DatabaseInput={"Name": "sales"}
+    )
+    signed_with: list[str] = []
+    sessions: list[boto3.Session] = []
+    make_session = AthenaResource.boto3_session
+
+    def recording_session(self: AthenaResource) -> boto3.Session:
+        session = make_session(self)
+        session.events.register(
+            "before-send.glue",
+            lambda request, **_: signed_with.append(
+                request.headers["Authorization"].decode().split("Credential=")[1].split("/")[0]
+            ),
+        )
+        sessions.append(session)
+        return session
+
+    monkeypatch.setattr(AthenaResource, "boto3_session", recording_session)
+    resource = on_moto(moto_endpoint, assume_role_arn=ROLE_ARN)
+    with resource.get_engine() as engine:
+        assert [d.name for d in engine.list_databases("AwsDataCatalog")] == ["sales"]
+
+    (session,) = sessions
+    assumed_key = session.get_credentials().access_key
+    assert signed_with == [assumed_key] and assumed_key != "testing"
+    identity = sts_client(session, resource.session_spec()).get_caller_identity()
+    assert identity["Arn"].endswith(":assumed-role/catalog-reader/AthenaCatalogSession")
+
+
+def test_local_engine_is_read_only_and_closed(tmp_path: Path) -> None:
+    from athena_catalog.engines.local import LocalEngine
+
+    LocalEngine(tmp_path, read_only=False).close()
+    with AthenaResource(local_home=str(tmp_path)).get_engine() as engine:
+        assert engine.kind == "local" and engine.read_only
+        assert [c.name for c in engine.list_data_catalogs()] == ["AwsDataCatalog"]
+    with pytest.raises(Exception, match="closed"):
+        engine.list_databases("AwsDataCatalog")
+
+
+def test_local_home_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ATHENA_CATALOG_HOME", str(tmp_path))
+    assert AthenaResource().local_home_path() == tmp_path
+    monkeypatch.delenv("ATHENA_CATALOG_HOME")
+    assert AthenaResource().local_home_path() == Path(".athena_catalog")
