@@ -1,6 +1,5 @@
 """Jobs: refresh the whole catalog, and test the connection to Athena."""
 
-
 import dagster as dg
 
 from athena_catalog.connection_check import format_report, run_connection_checks
@@ -23,8 +22,10 @@ def check_connection(context: dg.OpExecutionContext, athena: AthenaResource) -> 
     context.log.info("\n" + report)
     metadata = {
         "report": dg.MetadataValue.md(f"```\n{report}\n```"),
-        "passed": sum(r.ok for r in results),
-        "failed": sum(not r.ok for r in results),
+        **{
+            status.lower(): sum(r.status == status for r in results)
+            for status in ("PASS", "FAIL", "SKIP")
+        },
     }
     failed = [r.name for r in results if r.mandatory and not r.ok]
     if failed:
