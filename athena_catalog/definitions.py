@@ -9,8 +9,8 @@ from __future__ import annotations
 import dagster as dg
 
 from athena_catalog.assets.metadata import metadata
-from athena_catalog.jobs import refresh_catalog_job, test_connection
 from athena_catalog.connection_check import resource_from_args
+from athena_catalog.jobs import refresh_catalog_job, test_connection
 from athena_catalog.schedules import refresh_catalog_schedule
 from athena_catalog.store.resource import CatalogStoreResource
 

@@ -183,6 +183,8 @@ class AthenaResource(ResourceWithBoto3Configuration):
             max_workers=self.max_workers,
             max_attempts=self.max_attempts,
             retry_max_seconds=self.retry_max_seconds,
+            use_ssl=self.use_ssl,
+            verify=self.verify,
         )
 
     def local_home_path(self) -> Path:

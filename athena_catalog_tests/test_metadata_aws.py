@@ -252,3 +252,15 @@ def test_unreachable_endpoint_fails_clearly_in_bounded_time(tmp_path: Path, monk
     text = failure_text(result)
     assert endpoint in text, text
     assert elapsed < 60
+
+
+def test_use_ssl_and_verify_reach_the_clients(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    athena = HookedAthenaResource(engine="aws", region_name=FAKE_REGION, use_ssl=False)
+    with athena.get_engine() as engine:
+        assert engine.glue.meta.endpoint_url.startswith("http://glue.")
+        assert engine.athena.meta.endpoint_url.startswith("http://athena.")
+    athena = HookedAthenaResource(engine="aws", region_name=FAKE_REGION, verify=False)
+    with athena.get_engine() as engine:
+        assert engine.glue._endpoint.http_session._verify is False

@@ -6,7 +6,6 @@ embedded engine are interchangeable and the core logic is testable without eithe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -138,7 +137,5 @@ class Engine(Protocol):
         database: str | None = None,
         work_group: str | None = None,
     ) -> QueryResult: ...
-
-    def query_history(self, since: datetime | None = None) -> Iterator[QueryExecution]: ...
 
     def close(self) -> None: ...
