@@ -44,8 +44,13 @@ def _build_demo() -> None:
     home = default_home()
     started = time.perf_counter()
     summary = build_demo(home)
-    print(f"Demo lakehouse built in {time.perf_counter() - started:.1f}s under {home}")
-    print(f"  {summary}")
+    print(f"Demo lakehouse built in {time.perf_counter() - started:.1f}s under {home}:")
+    print(
+        f"  {summary.catalogs} data catalogs, {summary.databases} databases, "
+        f"{summary.tables} tables, {summary.views} views, {summary.rows:,} rows; "
+        f"{summary.statements:,} statements of query history "
+        f"({summary.failed} failed, {summary.cancelled} cancelled)"
+    )
 
 
 def _materialize_demo() -> int:
@@ -57,7 +62,7 @@ def _materialize_demo() -> int:
     from athena_catalog.store.schema import catalog_columns, catalog_tables
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    result = defs.get_job_def("refresh_catalog").execute_in_process(
+    result = defs.resolve_job_def("refresh_catalog").execute_in_process(
         instance=instance, raise_on_error=False
     )
     if not result.success:

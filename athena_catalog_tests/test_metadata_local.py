@@ -134,11 +134,11 @@ def test_schedule_and_jobs_are_wired(monkeypatch: pytest.MonkeyPatch):
     from athena_catalog.definitions import defs
     from athena_catalog.schedules import refresh_catalog_schedule
 
-    schedule = defs.get_schedule_def("refresh_catalog_schedule")
+    schedule = defs.resolve_schedule_def("refresh_catalog_schedule")
     assert schedule.cron_schedule == "0 3 * * *"
     assert schedule.execution_timezone == "UTC"
     assert schedule.job_name == "refresh_catalog"
-    assert defs.get_job_def("test_connection") is not None
+    assert defs.resolve_job_def("test_connection") is not None
     monkeypatch.setenv("ATHENA_CATALOG_REFRESH_CRON", "0 */6 * * *")
     assert refresh_catalog_schedule().cron_schedule == "0 */6 * * *"
     context = dg.build_schedule_context(
