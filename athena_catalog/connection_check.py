@@ -348,12 +348,6 @@ class LocalProbe(Probe):
         from athena_catalog.engines.local import DEFAULT_CATALOG
 
         names = [c.name for c in self.engine.list_data_catalogs()]
-        if not names:
-            raise CheckFailed(
-                f"no data catalog in {self.resource.local_home_path()}",
-                code="EmptyLocalEngine",
-                fix="build it with `make demo`, or point local_home / ATHENA_CATALOG_HOME at it",
-            )
         default = [n for n in names if n.lower() == DEFAULT_CATALOG.lower()]
         self.catalog = (default or names)[0]
         return _summary(names, "data catalogs")

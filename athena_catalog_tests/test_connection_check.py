@@ -268,7 +268,8 @@ def test_local_engine(tmp_path: Path) -> None:
 
 def test_empty_local_engine(tmp_path: Path) -> None:
     results = run_connection_checks(AthenaResource(engine="local", local_home=str(tmp_path)))
-    assert by_name(results)["list data catalogs"].error_code == "EmptyLocalEngine"
+    assert by_name(results)["list data catalogs"].error_code == "NoLocalLakehouse"
+    assert "make demo" in by_name(results)["list data catalogs"].fix
     assert exit_code(results) == 1
 
 

@@ -146,3 +146,72 @@ def test_schedule_and_jobs_are_wired(monkeypatch: pytest.MonkeyPatch):
     )
     requests = list(schedule.evaluate_tick(context).run_requests or [])
     assert len(requests) == 1
+
+
+def test_resource_fields_are_settable_in_run_config(demo_home: Path, tmp_path: Path):
+    """What the launchpad does: run config overrides the resource's configured values."""
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    result = dg.materialize(
+        [metadata],
+        resources={
+            "athena": AthenaResource(engine="local", local_home=str(tmp_path / "nowhere")),
+            "catalog_store": CatalogStoreResource(url=f"sqlite:///{tmp_path / 'unused.db'}"),
+        },
+        run_config={
+            "resources": {
+                "athena": {"config": {"local_home": str(demo_home), "database": "raw"}},
+                "catalog_store": {"config": {"url": url}},
+            }
+        },
+    )
+    assert result.success
+    stored = dump_store(url)
+    assert stored and {r["database"] for r in stored.values()} == {"raw"}
+
+
+def test_debug_log_toggle(demo_home: Path, tmp_path: Path):
+    overrides = {"python_logs": {"managed_python_loggers": ["athena_catalog"]}}
+
+    def debug_lines(enabled: bool) -> list[str]:
+        with dg.instance_for_test(overrides=overrides) as instance:
+            result = dg.materialize(
+                [metadata],
+                instance=instance,
+                resources={
+                    "athena": AthenaResource(engine="local", local_home=str(demo_home)),
+                    "catalog_store": CatalogStoreResource(url=f"sqlite:///{tmp_path / 'c.db'}"),
+                },
+                run_config={"ops": {"metadata": {"config": {"enable_debug_log": enabled}}}},
+            )
+            assert result.success
+            return [
+                e.user_message
+                for e in instance.all_logs(result.run_id)
+                if "listing tables of" in e.user_message
+            ]
+
+    assert debug_lines(False) == []
+    assert any("raw" in line for line in debug_lines(True))
+
+
+def test_test_connection_command_and_job_on_the_demo(demo_home: Path, tmp_path: Path):
+    cli = Path(sys.executable).parent / "athena-catalog"
+    run = subprocess.run(
+        [str(cli), "test-connection", "--engine", "local", "--local-home", str(demo_home)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "SELECT 1" in run.stdout and "FAIL" not in run.stdout
+    from athena_catalog.jobs import test_connection
+
+    result = test_connection.execute_in_process(
+        resources={"athena": AthenaResource(engine="local", local_home=str(demo_home))}
+    )
+    assert result.success
+    empty = subprocess.run(
+        [str(cli), "test-connection", "--engine", "local", "--local-home", str(tmp_path / "none")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert empty.returncode == 1 and "FAIL" in empty.stdout
+    assert "no embedded lakehouse" in empty.stdout
+    assert not (tmp_path / "none").exists()  # a read-only check creates nothing

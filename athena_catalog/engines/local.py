@@ -447,6 +447,12 @@ class LocalEngine:
         self.read_only = read_only
         self.warehouse = self.home / "warehouse"
         self.s3_root = self.home / "s3"
+        if read_only and not (self.warehouse / "glue.sqlite").exists():
+            raise EngineError(
+                f"no embedded lakehouse in {self.home.resolve()}: build one with "
+                "`athena-catalog build-demo` (or `make demo`), or set ATHENA_CATALOG_HOME",
+                code="NoLocalLakehouse",
+            )
         self.warehouse.mkdir(parents=True, exist_ok=True)
         self.clock: Callable[[], datetime] = utc_now
         self._glue = _Glue(self.warehouse / "glue.sqlite")
