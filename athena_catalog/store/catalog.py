@@ -75,6 +75,8 @@ def apply_snapshot(
         applier.catalogs(snap)
         applier.schemas(snap)
         applier.tables(snap)
+        if result.schema_changes:
+            conn.execute(insert(schema_changes), result.schema_changes)
         summary = {**result.counts, "errors": snap.errors, "filtered_out": snap.filtered_out}
         conn.execute(
             insert(crawl_runs).values(
@@ -187,20 +189,28 @@ class _Applier:
                 ).mappings()
             }
             columns = self._stored_columns(stored)
-            seen = set()
+            batch = _TableBatch()
             for t in snap.tables.get(key, []):
-                seen.add(t.fqn)
-                self._table(t, stored.get(t.fqn), columns.get(t.fqn, []))
+                self._table(t, stored.get(t.fqn), columns.get(t.fqn, []), batch)
+            self._flush(batch)
             if listing.proves_absence and self.policy.mark_deleted_tables:
                 self._delete_tables(
-                    fqn
-                    for fqn, row in stored.items()
-                    if fqn not in seen and not row["deleted"] and self._table_in_scope(row)
+                    [
+                        fqn
+                        for fqn, row in stored.items()
+                        if fqn not in batch.seen
+                        and not row["deleted"]
+                        and self._table_in_scope(row)
+                    ]
                 )
 
-    def _table(self, t: CatalogTable, row: Any, old_columns: list[Column]) -> None:
+    def _table(
+        self, t: CatalogTable, row: Any, old_columns: list[Column], batch: _TableBatch
+    ) -> None:
+        """Sorts one listed table into the batch: new, changed, or only seen again."""
         self.result.counts["views" if t.is_view else "tables"] += 1
         self.result.counts["columns"] += len(t.columns)
+        batch.seen.add(t.fqn)
         values = {
             "catalog": t.catalog,
             "database": t.database,
@@ -217,12 +227,9 @@ class _Applier:
             "updated_at": t.updated_at,
         }
         if row is None:
-            self.conn.execute(
-                insert(catalog_tables).values(
-                    fqn=t.fqn, **values, deleted=False, first_seen=self.now, last_seen=self.now
-                )
-            )
-            self._insert_columns(t.fqn, t.columns)
+            new_row = {"fqn": t.fqn, **values, "deleted": False}
+            batch.new.append(new_row | {"first_seen": self.now, "last_seen": self.now})
+            batch.columns += _column_rows(t.fqn, t.columns)
             self.result.new_tables.append(t.fqn)
             self._change(t.fqn, "table_created")
             return
@@ -230,8 +237,8 @@ class _Applier:
         column_changes = _column_changes(old_columns, t.columns)
         if column_changes or _column_details(old_columns) != _column_details(t.columns):
             changed = True
-            self.conn.execute(delete(catalog_columns).where(catalog_columns.c.table_fqn == t.fqn))
-            self._insert_columns(t.fqn, t.columns)
+            batch.replaced_columns.append(t.fqn)
+            batch.columns += _column_rows(t.fqn, t.columns)
         if row["deleted"]:
             self.result.restored_tables.append(t.fqn)
             self._change(t.fqn, "table_restored")
@@ -239,28 +246,31 @@ class _Applier:
             self.result.changed_tables.append(t.fqn)
         for change, name, old, new in column_changes:
             self._change(t.fqn, change, name, old, new)
-        self.conn.execute(
-            update(catalog_tables)
-            .where(catalog_tables.c.fqn == t.fqn)
-            .values(**values, deleted=False, last_seen=self.now)
-        )
+        if changed or row["deleted"] or _naive(row["updated_at"]) != _naive(t.updated_at):
+            batch.updated.append((t.fqn, values))
+        else:
+            batch.unchanged.append(t.fqn)
 
-    def _insert_columns(self, fqn: str, columns: Sequence[Column]) -> None:
-        if columns:
+    def _flush(self, batch: _TableBatch) -> None:
+        """A few statements per schema, not a few per table: crawls of 10,000 tables."""
+        if batch.new:
+            self.conn.execute(insert(catalog_tables), batch.new)
+        for fqn, values in batch.updated:
             self.conn.execute(
-                insert(catalog_columns),
-                [
-                    {
-                        "table_fqn": fqn,
-                        "name": c.name.lower(),
-                        "ordinal": i,
-                        "data_type": c.data_type,
-                        "description": c.description,
-                        "is_partition_key": c.is_partition_key,
-                    }
-                    for i, c in enumerate(_unique_columns(columns))
-                ],
+                update(catalog_tables)
+                .where(catalog_tables.c.fqn == fqn)
+                .values(**values, deleted=False, last_seen=self.now)
             )
+        for chunk in _chunks(batch.unchanged):
+            self.conn.execute(
+                update(catalog_tables)
+                .where(catalog_tables.c.fqn.in_(chunk))
+                .values(last_seen=self.now)
+            )
+        for chunk in _chunks(batch.replaced_columns):
+            self.conn.execute(delete(catalog_columns).where(catalog_columns.c.table_fqn.in_(chunk)))
+        if batch.columns:
+            self.conn.execute(insert(catalog_columns), batch.columns)
 
     def _stored_columns(self, tables: dict[str, Any]) -> dict[str, list[Column]]:
         out: dict[str, list[Column]] = {}
@@ -277,11 +287,15 @@ class _Applier:
             )
         return out
 
-    def _delete_tables(self, fqns: Iterable[str]) -> None:
+    def _delete_tables(self, fqns: list[str]) -> None:
+        for chunk in _chunks(fqns):
+            self.conn.execute(
+                update(catalog_tables).where(catalog_tables.c.fqn.in_(chunk)).values(deleted=True)
+            )
         for fqn in fqns:
-            self._soft_delete(catalog_tables, catalog_tables.c.fqn == fqn, "tables")
             self.result.deleted_tables.append(fqn)
             self._change(fqn, "table_deleted")
+        self.result.counts["tables_deleted"] += len(fqns)
 
     # -- helpers
 
@@ -347,8 +361,46 @@ class _Applier:
             "new_type": new,
             "run_id": self.run_id,
         }
-        self.conn.execute(insert(schema_changes).values(row))
-        self.result.schema_changes.append(row)
+        self.result.schema_changes.append(row)  # written in one go by apply_snapshot
+
+
+@dataclass
+class _TableBatch:
+    """One schema's table writes, collected so they go out as a few bulk statements."""
+
+    seen: set[str] = field(default_factory=set)
+    new: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced_columns: list[str] = field(default_factory=list)
+    columns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    """IN-lists of bounded length (SQLite caps bound parameters per statement)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    """SQLite returns timestamps without their zone: compare in UTC, zone dropped."""
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _column_rows(fqn: str, columns: Sequence[Column]) -> list[dict[str, Any]]:
+    return [
+        {
+            "table_fqn": fqn,
+            "name": c.name.lower(),
+            "ordinal": i,
+            "data_type": c.data_type,
+            "description": c.description,
+            "is_partition_key": c.is_partition_key,
+        }
+        for i, c in enumerate(_unique_columns(columns))
+    ]
 
 
 def _unique_columns(columns: Sequence[Column]) -> list[Column]:
