@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
+DEMO_WINDOW_DAYS = 3650
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="athena-catalog", description=__doc__)
@@ -59,31 +61,45 @@ def _materialize_demo() -> int:
 
     from athena_catalog.definitions import defs
     from athena_catalog.store import CatalogStore
+    from athena_catalog.store.history import query_history, table_usage_daily
+    from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
     from athena_catalog.store.schema import catalog_columns, catalog_tables
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    # The demo's 30 days of history end on a fixed date: read all of it, whatever today is.
+    everything = {"config": {"query_log_days": DEMO_WINDOW_DAYS}}
+    run_config = {
+        "ops": {
+            "query_history": everything,
+            "table_usage": {"config": {"window_days": DEMO_WINDOW_DAYS}},
+        }
+    }
     result = defs.resolve_job_def("refresh_catalog").execute_in_process(
-        instance=instance, raise_on_error=False
+        run_config=run_config, instance=instance, raise_on_error=False
     )
     if not result.success:
         print("Materializing the catalog failed; see the errors above.", file=sys.stderr)
         return 1
     store = CatalogStore()
     with store.read() as conn:
-        live = catalog_tables.c.deleted.is_(False)
-        by_type = dict(
-            conn.execute(
-                select(catalog_tables.c.table_type, func.count())
-                .where(live)
-                .group_by(catalog_tables.c.table_type)
-            ).all()
-        )
-        columns = conn.execute(select(func.count()).select_from(catalog_columns)).scalar_one()
+        lines = [
+            (
+                label,
+                conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one(),
+            )
+            for label, table, where in [
+                ("tables and views", catalog_tables, [catalog_tables.c.deleted.is_(False)]),
+                ("columns", catalog_columns, []),
+                ("queries in history", query_history, []),
+                ("table-days of usage", table_usage_daily, []),
+                ("table lineage edges", lineage_table_edges, []),
+                ("column lineage edges", lineage_column_edges, []),
+            ]
+        ]
     store.close()
-    print(f"Catalog materialized into {store.url}")
-    for table_type, n in sorted(by_type.items()):
-        print(f"  {table_type:<16} {n}")
-    print(f"  {'columns':<16} {columns}")
+    print(f"Catalog materialized into {store.url}:")
+    for label, n in lines:
+        print(f"  {label:<22} {n:>7,}")
     print("Open the Dagster UI with `make ui`, then http://127.0.0.1:3000")
     return 0
 

@@ -52,6 +52,7 @@ from botocore.exceptions import (
 from athena_catalog.aws_session import ConfigError, client_config, sts_client
 from athena_catalog.engines.base import EngineError
 from athena_catalog.engines.retry import NETWORK_ERRORS
+from athena_catalog.markers import mark
 
 if TYPE_CHECKING:
     import boto3
@@ -208,7 +209,7 @@ class Probe:
         raise NotImplementedError
 
     def select_one(self) -> str:
-        rows = self.engine.execute("SELECT 1").rows
+        rows = self.engine.execute(mark("SELECT 1")).rows
         if [tuple(str(v) for v in row) for row in rows] != [("1",)]:
             raise CheckFailed(
                 f"SELECT 1 returned {rows!r}",

@@ -4,21 +4,28 @@
 Importing this module never calls AWS: code servers and run workers re-import it.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
+from athena_catalog.assets.athena_tables import athena_table_specs
+from athena_catalog.assets.lineage import lineage
 from athena_catalog.assets.metadata import metadata
+from athena_catalog.assets.usage import query_history, table_usage
 from athena_catalog.connection_check import resource_from_args
 from athena_catalog.jobs import refresh_catalog_job, test_connection
 from athena_catalog.schedules import refresh_catalog_schedule
+from athena_catalog.sensors import new_queries_sensor
 from athena_catalog.store.resource import CatalogStoreResource
+from athena_catalog.usage.schedules import usage_job, usage_schedules
 
 defs = dg.Definitions(
-    assets=[metadata],
-    jobs=[refresh_catalog_job, test_connection],
-    schedules=[refresh_catalog_schedule()],
+    # Each Athena table as an external asset, read from the catalog store (never from AWS).
+    assets=[metadata, query_history, table_usage, lineage, *athena_table_specs()],
+    jobs=[refresh_catalog_job, test_connection, usage_job],
+    schedules=[refresh_catalog_schedule(), *usage_schedules()],
+    sensors=[new_queries_sensor],
     resources={
+        # Engine and connection from ATHENA_CATALOG_ENGINE, AWS_* and ATHENA_CATALOG_* variables
+        # (see `athena-catalog test-connection --help`); credentials stay with boto3's chain.
         "athena": resource_from_args([]),
         "catalog_store": CatalogStoreResource(),
     },

@@ -564,3 +564,23 @@ def test_import_history_rejects_bad_input_and_imports_nothing(
 def test_import_history_names_an_unreadable_file(engine: LocalEngine, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"missing\.jsonl: cannot read history file"):
         engine.import_history(tmp_path / "missing.jsonl")
+
+
+def test_history_is_read_in_pages_in_submission_order(
+    engine: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import athena_catalog.engines.local as local
+
+    for i in range(23):
+        engine.execute(f"SELECT {i}", work_group=f"wg{i % 3}")
+    everything = list(engine.query_history())
+    monkeypatch.setattr(local, "HISTORY_PAGE", 5)  # pages of 5 over 23+ rows
+    paged = list(engine.query_history())
+    assert [q.query_id for q in paged] == [q.query_id for q in everything]
+    assert len({q.query_id for q in paged}) == len(paged) >= 23
+    keys = [(q.submitted_at, q.query_id) for q in paged]
+    assert keys == sorted(keys)
+    since = paged[10].submitted_at
+    assert [q.query_id for q in engine.query_history(since)] == [
+        q.query_id for q in paged if q.submitted_at >= since
+    ]

@@ -88,6 +88,12 @@ def test_materialize_stores_the_engine_catalog_field_by_field(demo_home: Path, t
 def _cli_env(home: Path, store_url: str, dagster_home: Path) -> dict[str, str]:
     dagster_home.mkdir(exist_ok=True)
     shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+    # Create Dagster's own storage once, as a deployed instance has it: two processes
+    # creating a fresh instance's SQLite tables at the same moment race inside Dagster.
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    instance.get_runs(limit=1)
+    instance.get_latest_materialization_event(dg.AssetKey("tables"))
+    instance.dispose()
     return {
         **os.environ,
         "ATHENA_CATALOG_ENGINE": "local",

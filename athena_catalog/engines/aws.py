@@ -13,8 +13,10 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -33,6 +35,7 @@ from athena_catalog.engines.base import (
     Database,
     DataCatalog,
     EngineError,
+    QueryExecution,
     QueryResult,
     Table,
 )
@@ -67,6 +70,11 @@ FORMAT_HINTS = (
     ("regexserde", "regex"),
     ("grok", "grok"),
 )
+# ListQueryExecutions is throttled at about 5 requests/s per account: stay under it.
+HISTORY_LISTINGS_PER_SECOND = 4.0
+BATCH_GET_LIMIT = 50  # ids per BatchGetQueryExecution
+# What a server that lacks an action answers (moto: HTTP 500 with an HTML page, code "500").
+NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented", "NotImplementedException", "InvalidAction"})
 PRESTO_VIEW = re.compile(r"^/\* Presto View: (?P<payload>\S+) \*/$")
 
 
@@ -142,6 +150,12 @@ class AwsEngine:
         self._catalogs: dict[str, DataCatalog] = {}
         # boto3 Sessions are not thread-safe; PyAthena builds clients from ours per query.
         self._session_lock = threading.Lock()
+        self._history_pacer = Pacer(HISTORY_LISTINGS_PER_SECOND)
+        self.athena.meta.events.register(
+            "before-call.athena.ListQueryExecutions", self._history_pacer.wait
+        )
+        self.batch_get_supported = True
+        self.history_calls_fallback = 0  # GetQueryExecution calls made instead of BatchGet
 
     def __repr__(self) -> str:
         return f"AwsEngine({self.settings!r})"
@@ -364,12 +378,201 @@ class AwsEngine:
                 operation="athena:StartQueryExecution",
             ) from exc
 
+    # -- query history -----------------------------------------------------------------------
+
+    def list_work_groups(self) -> WorkGroups:
+        """Enabled work groups; the configured one (or ``primary``) when the listing is denied."""
+        try:
+            names = [
+                summary["Name"]
+                for page in self._pages(self.athena, "list_work_groups", "NextToken")
+                for summary in page["WorkGroups"]
+                if summary.get("State", "ENABLED") == "ENABLED"
+            ]
+        except EngineError as exc:
+            if exc.code not in ACCESS_DENIED:
+                raise
+            fallback = self.settings.work_group or "primary"
+            note = f"{exc}; reading work group {fallback} only"
+            log.warning(note)
+            return WorkGroups((fallback,), denied=note)
+        return WorkGroups(tuple(names))
+
+    def query_executions(
+        self,
+        work_group: str,
+        since: datetime,
+        stored: Callable[[Sequence[str]], Mapping[str, datetime]],
+    ) -> Iterator[QueryExecution | UnreadableExecution]:
+        """Executions of ``work_group``, page by page, newest first, down to ``since``.
+
+        ``stored`` maps the ids of a page that are already stored to their submission time:
+        those are not fetched again. Paging stops after the first page holding an execution
+        submitted before ``since`` (by date, not page count). Executions still QUEUED or
+        RUNNING are yielded too, so the caller can hold its cursor before them.
+        """
+        pages = self._pages(
+            self.athena,
+            "list_query_executions",
+            "NextToken",
+            WorkGroup=work_group,
+            MaxResults=ATHENA_PAGE,
+        )
+        for page in pages:
+            ids = page.get("QueryExecutionIds") or []
+            known = stored(ids)
+            times = list(known.values())
+            for found in self._get_query_executions([i for i in ids if i not in known]):
+                if isinstance(found, QueryExecution):
+                    times.append(found.submitted_at)
+                yield found
+            if times and min(times) < since:
+                return
+
+    def newest_query_ids(self, work_group: str) -> list[str]:
+        """The first page of ListQueryExecutions: one call, for a cheap "anything new?" poll."""
+        page = self._call(
+            self.athena, "list_query_executions", WorkGroup=work_group, MaxResults=ATHENA_PAGE
+        )
+        return list(page.get("QueryExecutionIds") or [])
+
+    def _get_query_executions(
+        self, ids: Sequence[str]
+    ) -> Iterator[QueryExecution | UnreadableExecution]:
+        """BatchGetQueryExecution, 50 ids a call; GetQueryExecution per id where BatchGet is
+        not implemented (a warning, once per engine) and for ids BatchGet left unprocessed."""
+        for start in range(0, len(ids), BATCH_GET_LIMIT):
+            batch = list(ids[start : start + BATCH_GET_LIMIT])
+            if self.batch_get_supported:
+                try:
+                    answer = self._retry.call(
+                        "athena:BatchGetQueryExecution",
+                        self.athena.meta.endpoint_url,
+                        lambda batch=batch: _batch_get(self.athena, batch),
+                    )
+                except _NotImplementedError as exc:
+                    self.batch_get_supported = False
+                    log.warning(
+                        "BatchGetQueryExecution is not implemented at %s (%s): falling back to"
+                        " one GetQueryExecution per query",
+                        self.athena.meta.endpoint_url,
+                        exc,
+                    )
+                else:
+                    for item in answer.get("QueryExecutions") or []:
+                        yield query_execution_from_api(item)
+                    batch = [
+                        u["QueryExecutionId"]
+                        for u in answer.get("UnprocessedQueryExecutionIds") or []
+                        if u.get("QueryExecutionId")
+                    ]
+            for query_id in batch:
+                yield self._get_query_execution(query_id)
+
+    def _get_query_execution(self, query_id: str) -> QueryExecution | UnreadableExecution:
+        if not self.batch_get_supported:
+            self.history_calls_fallback += 1
+        try:
+            answer = self._call(self.athena, "get_query_execution", QueryExecutionId=query_id)
+        except EngineError as exc:
+            if exc.code not in ("InvalidRequestException", "ResourceNotFoundException"):
+                raise
+            return UnreadableExecution(query_id, "not_found", str(exc))
+        return query_execution_from_api(answer.get("QueryExecution") or {})
+
     def close(self) -> None:
         for client in (self.glue, self.athena, self.tagging):
             client.close()
 
 
+@dataclass(frozen=True)
+class WorkGroups:
+    names: tuple[str, ...]
+    denied: str | None = None  # why the configured work group stands in for a listing
+
+
+@dataclass(frozen=True)
+class UnreadableExecution:
+    """A history record that cannot become a QueryExecution, and why."""
+
+    query_id: str | None
+    reason: str
+    detail: str | None = None
+
+
+class Pacer:
+    """Spaces calls at least ``1 / per_second`` apart, across threads (a botocore hook)."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, **_: Any) -> None:
+        with self._lock:
+            now = self._clock()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+class _NotImplementedError(Exception):
+    """The endpoint does not implement the action; retrying cannot help."""
+
+
+def _batch_get(client: Any, ids: list[str]) -> dict[str, Any]:
+    try:
+        return client.batch_get_query_execution(QueryExecutionIds=ids)
+    except ClientError as exc:
+        code = error_code(exc) or ""
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        # A 5xx whose code is only the status means no AWS error document came back.
+        if code in NOT_IMPLEMENTED_CODES or (status == 501 or (status == 500 and code.isdigit())):
+            raise _NotImplementedError(str(exc)) from exc
+        raise
+
+
 # -- mapping -------------------------------------------------------------------------------------
+
+
+def _utc(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def query_execution_from_api(item: Mapping[str, Any]) -> QueryExecution | UnreadableExecution:
+    """One Athena ``QueryExecution`` structure; states and texts are checked by ingestion."""
+    query_id = item.get("QueryExecutionId")
+    if not isinstance(query_id, str) or not query_id:
+        return UnreadableExecution(None, "missing_query_id", repr(dict(item))[:500])
+    status = item.get("Status") or {}
+    statistics = item.get("Statistics") or {}
+    context = item.get("QueryExecutionContext") or {}
+    submitted_at = _utc(status.get("SubmissionDateTime"))
+    if submitted_at is None:
+        return UnreadableExecution(query_id, "missing_submitted_at")
+    if not isinstance(status.get("State"), str):
+        return UnreadableExecution(query_id, "missing_state")
+    if not isinstance(item.get("Query"), str):
+        return UnreadableExecution(query_id, "missing_query")
+    error = (status.get("AthenaError") or {}).get("ErrorMessage") or status.get("StateChangeReason")
+    return QueryExecution(
+        query_id=query_id,
+        query=item["Query"],
+        statement_type=item.get("StatementType"),
+        state=status["State"],
+        work_group=item.get("WorkGroup") or "primary",
+        catalog=context.get("Catalog"),
+        database=context.get("Database"),
+        submitted_at=submitted_at,
+        completed_at=_utc(status.get("CompletionDateTime")),
+        data_scanned_bytes=statistics.get("DataScannedInBytes"),
+        engine_ms=statistics.get("EngineExecutionTimeInMillis"),
+        error_message=error,
+    )
 
 
 def _tls_kwargs(settings: AwsSettings) -> dict[str, Any]:

@@ -58,6 +58,7 @@ from athena_catalog.engines.base import (
 )
 
 T = TypeVar("T")
+HISTORY_PAGE = 10_000  # query history rows read per page
 
 DEFAULT_CATALOG = "AwsDataCatalog"
 DEFAULT_DATABASE = "default"
@@ -402,10 +403,18 @@ class _Glue:
             )
             return conn.total_changes - before
 
-    def history(self, since: datetime | None) -> list[QueryExecution]:
+    def history_page(
+        self, since: datetime | None, after: tuple[str, str] | None, size: int
+    ) -> list[QueryExecution]:
+        """One page of history in (submission time, id) order, after the ``after`` key: pages
+        keep a long history's memory bounded."""
+        where, params = "submitted_at >= ?", [_iso(since) or ""]
+        if after is not None:
+            where += " AND (submitted_at, query_id) > (?, ?)"
+            params += list(after)
         rows = self.conn.execute(
-            "SELECT * FROM query_history WHERE submitted_at >= ? ORDER BY submitted_at, query_id",
-            (_iso(since) or "",),
+            f"SELECT * FROM query_history WHERE {where} ORDER BY submitted_at, query_id LIMIT ?",
+            [*params, size],
         ).fetchall()
         return [
             QueryExecution(
@@ -555,9 +564,14 @@ class LocalEngine:
 
     def query_history(self, since: datetime | None = None) -> Iterator[QueryExecution]:
         """Statements submitted at or after ``since``, oldest first."""
-        with self._lock:
-            rows = self._glue.history(since)
-        yield from rows
+        after = None
+        while True:
+            with self._lock:
+                page = self._glue.history_page(since, after, HISTORY_PAGE)
+            yield from page
+            if len(page) < HISTORY_PAGE:
+                return
+            after = (_iso(page[-1].submitted_at) or "", page[-1].query_id)
 
     # -- Glue / Athena API calls that are not SQL -------------------------------------------
 

@@ -1,0 +1,182 @@
+"""The ``lineage`` asset: table and column lineage from query history and view definitions.
+
+Thin Dagster wiring over :mod:`athena_catalog.lineage.graph` and
+:mod:`athena_catalog.store.lineage`. Each run reads only the successful statements it has not
+analysed yet, in chunks (one write transaction each), then recomputes the view edges. Column
+lineage is surfaced per Athena table as ``dagster/column_lineage`` on the external table specs
+of :mod:`athena_catalog.assets.athena_tables`, keyed ``["athena", catalog, database, table]``.
+"""
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+from sqlalchemy import Connection, exists, func, select
+
+from athena_catalog.assets.metadata import _md_table
+from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser, LineageBatch
+from athena_catalog.lineage.result import LineageSchema
+from athena_catalog.markers import SOURCE_SELF
+from athena_catalog.store.history import query_history
+from athena_catalog.store.lineage import (
+    clear_lineage,
+    lineage_column_edges,
+    lineage_statements,
+    lineage_table_edges,
+    merge_edges,
+    read_cache,
+    read_schema,
+    read_views,
+    record_statements,
+    replace_edges,
+    statement_outcomes,
+    write_cache,
+)
+from athena_catalog.store.resource import CatalogStoreResource
+
+GROUP = "lineage"
+PREVIEW_ROWS = 25
+
+
+class LineageConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False, description="Forget all edges and re-analyse the whole stored history."
+    )
+    workers: int = Field(default=2, description="Processes parsing distinct statements.")
+    statement_timeout_s: float = Field(default=5.0, description="Time limit per statement.")
+    chunk_size: int = Field(default=50_000, description="History rows per write transaction.")
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"athena"},
+    deps=["query_history", "tables"],
+    description=(
+        "Table- and column-level lineage of Athena: CTAS, INSERT, MERGE, UPDATE, DELETE, views, "
+        "UNLOAD and S3 locations, from successful query history and the catalog's views."
+    ),
+)
+def lineage(
+    context: dg.AssetExecutionContext, config: LineageConfig, catalog_store: CatalogStoreResource
+) -> dg.MaterializeResult:
+    with catalog_store.open() as store:
+        summary = build_lineage(
+            store,
+            workers=config.workers,
+            timeout_s=config.statement_timeout_s,
+            chunk_size=config.chunk_size,
+            full_refresh=config.full_refresh,
+        )
+    return dg.MaterializeResult(metadata=summary)
+
+
+def build_lineage(
+    store: Any,
+    *,
+    workers: int = 2,
+    timeout_s: float = 5.0,
+    chunk_size: int = 50_000,
+    full_refresh: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Analyse new history and all views into the store; returns the asset's metadata."""
+    now = now or datetime.now(UTC)
+    with store.read() as conn:
+        schema = LineageSchema(read_schema(conn))
+        views = read_views(conn)
+    analyser = LineageAnalyser(schema, workers=workers, timeout_s=timeout_s, now=now)
+    if full_refresh:
+        with store.write() as conn:
+            clear_lineage(conn)
+    run = Counter[str]()
+    while True:
+        with store.read() as conn:
+            statements = _unanalysed(conn, chunk_size)
+            if not statements:
+                break
+            batch = analyser.statements(statements, lambda fps: read_cache(conn, fps))
+        with store.write() as conn:
+            _save(conn, batch, now)
+        run.update(batch.outcomes.values())
+        run["_parsed"] += batch.parsed
+        run["_cache_hits"] += batch.cache_hits
+    with store.read() as conn:
+        view_batch = analyser.views(views, lambda fps: read_cache(conn, fps))
+    with store.write() as conn:
+        write_cache(conn, view_batch.cache_rows)
+        replace_edges(conn, lineage_table_edges, "view", view_batch.table_edges)
+        replace_edges(conn, lineage_column_edges, "view", view_batch.column_edges)
+    with store.read() as conn:
+        return _metadata(conn, run, view_batch)
+
+
+def _unanalysed(conn: Connection, limit: int) -> list[HistoryStatement]:
+    """Successful user and dbt statements not analysed yet, oldest first."""
+    h = query_history.c
+    done = exists().where(lineage_statements.c.query_id == h.query_id)
+    rows = conn.execute(
+        select(h.query_id, h.query, h.catalog, h.database, h.submitted_at)
+        .where(
+            h.state == "SUCCEEDED",
+            h.source != SOURCE_SELF,
+            h.query_truncated.is_(False),
+            ~done,
+        )
+        .order_by(h.submitted_at, h.query_id)
+        .limit(limit)
+    )
+    return [HistoryStatement(*row) for row in rows]
+
+
+def _save(conn: Connection, batch: LineageBatch, now: datetime) -> None:
+    write_cache(conn, batch.cache_rows)
+    merge_edges(conn, lineage_table_edges, batch.table_edges)
+    merge_edges(conn, lineage_column_edges, batch.column_edges)
+    record_statements(
+        conn,
+        [
+            {"query_id": q, "fingerprint": batch.fingerprints[q], "outcome": o, "analysed_at": now}
+            for q, o in batch.outcomes.items()
+        ],
+    )
+
+
+def _metadata(conn: Connection, run: Counter[str], views: LineageBatch) -> dict[str, Any]:
+    def count(table: Any, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(table)
+        if kind:
+            query = query.where(table.c.kind == kind)
+        return conn.execute(query).scalar() or 0
+
+    totals = statement_outcomes(conn)
+    parsed, hits = run.pop("_parsed", 0), run.pop("_cache_hits", 0)
+    not_analysed = {k: v for k, v in totals.items() if k not in ("ok", "no lineage")}
+    edges = conn.execute(
+        select(lineage_table_edges).order_by(lineage_table_edges.c.query_count.desc())
+    ).mappings()
+    preview = [
+        [e["source_fqn"], e["target_fqn"], e["kind"], e["query_count"], e["last_seen"]]
+        for e, _ in zip(edges, range(PREVIEW_ROWS), strict=False)
+    ]
+    return {
+        "statements_analysed": sum(run.values()),
+        "statements_analysed_total": sum(totals.values()),
+        "distinct_statements_parsed": parsed,
+        "parse_cache_hits": hits,
+        "statements_with_lineage": totals.get("ok", 0),
+        "not_analysed_by_reason": dg.MetadataValue.json(not_analysed),
+        "views": len(views.outcomes),
+        "views_not_analysed": dg.MetadataValue.json(
+            {k: v for k, v in Counter(views.outcomes.values()).items() if k != "ok"}
+        ),
+        "table_edges": count(lineage_table_edges),
+        "column_edges": count(lineage_column_edges),
+        "table_edges_by_kind": dg.MetadataValue.json(
+            {k: count(lineage_table_edges, k) for k in ("query", "view", "s3")}
+        ),
+        "preview": dg.MetadataValue.md(
+            _md_table(["source", "target", "kind", "statements", "last seen"], preview)
+        ),
+    }

@@ -1,0 +1,199 @@
+"""The ``usage`` group: ``query_history`` (Athena's executions, kept whole and read
+incrementally) and ``table_usage`` (reads, writes, bytes, cost and popularity per table).
+
+Thin Dagster wiring over ``athena_catalog.usage``: config, resources, and metadata the UI shows.
+"""
+
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+from sqlalchemy import func, select
+
+from athena_catalog.assets.metadata import _md_table
+from athena_catalog.lineage import LineageSchema
+from athena_catalog.resource import AthenaResource
+from athena_catalog.store.history import query_history as query_history_table
+from athena_catalog.store.lineage import read_schema
+from athena_catalog.store.resource import CatalogStoreResource
+from athena_catalog.usage.aggregate import (
+    UsageOptions,
+    UsageSummary,
+    aggregate,
+    lineage_resolver,
+    resolve,
+)
+from athena_catalog.usage.ingest import IngestOptions, IngestStats, ingest
+
+GROUP = "usage"
+
+
+class QueryHistoryConfig(dg.Config):
+    query_log_days: int = Field(
+        default=7,
+        description="First run per work group: read executions of this many past days.",
+    )
+    chunk_size: int = Field(
+        default=5000, description="Executions stored per transaction (bounds memory)."
+    )
+
+
+class TableUsageConfig(dg.Config):
+    window_days: int = Field(default=30, description="Days of history the usage covers.")
+    unused_days: int = Field(
+        default=30, description="A cataloged table not read for this many days is unused."
+    )
+    price_per_tb_usd: float = Field(
+        default=5.0, description="Athena's price per TB scanned (10**12 bytes), in USD."
+    )
+    top_queries_per_table: int = Field(
+        default=5, description="Query fingerprints kept per table, most frequent first."
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"athena"},
+    description=(
+        "Every Athena query execution (full text, state, context, bytes, time), read "
+        "incrementally per work group and deduplicated by query id."
+    ),
+)
+def query_history(
+    context: dg.AssetExecutionContext,
+    config: QueryHistoryConfig,
+    athena: AthenaResource,
+    catalog_store: CatalogStoreResource,
+) -> dg.MaterializeResult:
+    options = IngestOptions(query_log_days=config.query_log_days, chunk_size=config.chunk_size)
+    with athena.get_engine() as engine, catalog_store.open() as store:
+        stats = ingest(engine, store, options, run_id=context.run_id)
+        with store.read() as conn:
+            total = conn.execute(select(func.count()).select_from(query_history_table)).scalar()
+    for note in stats.notes:
+        context.log.warning(note)
+    for error in stats.errors:
+        context.log.warning(f"history not read completely, cursor held: {error}")
+    # Throttling never fails the run; being denied every work group's history does.
+    if stats.errors and len(stats.errors) == len(stats.work_groups) and not stats.throttled:
+        raise dg.Failure(
+            description="Could not read the query history of any work group",
+            metadata={"errors": dg.MetadataValue.json(stats.errors)},
+        )
+    return dg.MaterializeResult(metadata=_history_metadata(stats, total or 0))
+
+
+def _history_metadata(stats: IngestStats, total: int) -> dict[str, Any]:
+    return {
+        "dagster/row_count": total,
+        "new_queries": stats.stored,
+        "already_stored": stats.already_stored,
+        "pending": stats.pending,
+        "outside_window": stats.outside_window,
+        "rejected": sum(stats.rejected.values()),
+        "rejected_by_reason": dg.MetadataValue.json(dict(stats.rejected)),
+        "repaired_by_reason": dg.MetadataValue.json(dict(stats.repaired)),
+        "by_source": dg.MetadataValue.json(dict(stats.sources)),
+        "by_work_group": dg.MetadataValue.json(dict(stats.by_work_group)),
+        "work_groups": dg.MetadataValue.json(stats.work_groups),
+        "batch_get_fallback_calls": stats.fallback_calls,
+        "notes": dg.MetadataValue.json(stats.notes),
+        "errors": dg.MetadataValue.json(stats.errors),
+        "throttled_past_budget": stats.throttled,
+    }
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"athena"},
+    deps=[query_history],
+    description=(
+        "Per table and day: reads, writes, work groups, bytes and cost; popularity, joins, top "
+        "queries, unused tables and cost per work group over the window."
+    ),
+)
+def table_usage(
+    context: dg.AssetExecutionContext,
+    config: TableUsageConfig,
+    catalog_store: CatalogStoreResource,
+) -> dg.MaterializeResult:
+    options = UsageOptions(
+        window_days=config.window_days,
+        unused_days=config.unused_days,
+        price_per_tb_usd=config.price_per_tb_usd,
+        top_queries_per_table=config.top_queries_per_table,
+    )
+    with catalog_store.open() as store:
+        with store.read() as conn:
+            schema = LineageSchema(read_schema(conn))
+        resolved = resolve(store, lineage_resolver(schema))
+        summary = aggregate(store, options)
+    if resolved.parse_errors:
+        context.log.warning(f"{resolved.parse_errors} queries could not be parsed for tables")
+    return dg.MaterializeResult(
+        metadata={
+            "tables": summary.tables,
+            "unused_tables": summary.unused,
+            "queries_in_window": summary.queries,
+            "cost_usd": round(summary.cost_usd, 4),
+            "own_queries_cost_usd": round(summary.self_cost_usd, 4),
+            "queries_resolved": resolved.queries,
+            "parser_calls": resolved.parsed,
+            "parse_errors": resolved.parse_errors,
+            "summary": dg.MetadataValue.md(_usage_markdown(summary)),
+        }
+    )
+
+
+def _usage_markdown(summary: UsageSummary) -> str:
+    def row(r: dict[str, Any]) -> list[object]:
+        return [
+            r["table_fqn"],
+            r["read_count"],
+            r["write_count"],
+            f"{r['popularity_percentile']:g}",
+            _bytes(r["bytes_scanned"]),
+            f"{r['cost_usd']:.4f}",
+            r["last_read_at"].isoformat(timespec="minutes") if r["last_read_at"] else "-",
+        ]
+
+    header = ["table", "reads", "writes", "percentile", "scanned", "cost USD", "last read"]
+    parts = [
+        "**Top tables by reads**\n\n" + _md_table(header, [row(r) for r in summary.top_tables]),
+        "**Top tables by cost**\n\n" + _md_table(header, [row(r) for r in summary.top_cost]),
+        "**Cost per work group**\n\n"
+        + _md_table(
+            ["work group", "queries", "failed", "scanned", "cost USD"],
+            [
+                [
+                    w["work_group"],
+                    w["queries"],
+                    w["failed"],
+                    _bytes(w["bytes_scanned"]),
+                    f"{w['cost_usd'] or 0:.4f}",
+                ]
+                for w in summary.work_groups
+            ],
+        ),
+    ]
+    if summary.joins:
+        parts.append(
+            "**Frequently joined**\n\n"
+            + _md_table(
+                ["left", "right", "on", "queries"],
+                [
+                    [j["left_fqn"], j["right_fqn"], j["columns"] or "-", j["query_count"]]
+                    for j in summary.joins
+                ],
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _bytes(n: int | None) -> str:
+    value, unit = float(n or 0), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            break
+        value /= 1024
+    return f"{value:.0f} B" if unit == "B" else f"{value:.1f} {unit}"

@@ -1,0 +1,95 @@
+"""What lineage analysis returns, and the schema it resolves names against."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot.schema import MappingSchema
+
+DIALECT = "athena"
+
+
+@dataclass
+class LineageResult:
+    """One statement's lineage. Names are fully qualified and lower case; S3 URIs verbatim."""
+
+    target: str | None = None
+    sources: set[str] = field(default_factory=set)
+    columns: dict[str, set[str]] = field(default_factory=dict)
+    error: str | None = None
+    # select, ctas, view, insert, merge, update, delete, unload, create_table, utility
+    statement: str | None = None
+    # Join keys: pairs of base columns equated by JOIN ... ON / USING, by WHERE across two
+    # sources (implicit joins) and by MERGE ... ON; each pair sorted. Not value sources.
+    joins: frozenset[tuple[str, str]] = frozenset()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "sources": sorted(self.sources),
+            "columns": {k: sorted(v) for k, v in self.columns.items()},
+            "error": self.error,
+            "statement": self.statement,
+            "joins": sorted(list(pair) for pair in self.joins),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LineageResult:
+        return cls(
+            target=data["target"],
+            sources=set(data["sources"]),
+            columns={k: set(v) for k, v in data["columns"].items()},
+            error=data["error"],
+            statement=data["statement"],
+            joins=frozenset((a, b) for a, b in data.get("joins", ())),
+        )
+
+    @property
+    def tables(self) -> set[str]:
+        """Catalog tables the statement touches: whose schema its column lineage depends on."""
+        named = self.sources | ({self.target} if self.target else set())
+        return {n for n in named if not is_s3(n)}
+
+
+def is_s3(name: str) -> bool:
+    return name.startswith(("s3://", "s3a://", "s3n://"))
+
+
+class LineageSchema:
+    """The crawled schema, ``{'catalog.database.table': {column: athena_type}}``, indexed once
+    and shared by every statement of a run (building sqlglot's schema is not free)."""
+
+    def __init__(self, tables: Mapping[str, Mapping[str, str]] | None = None):
+        self.tables: dict[str, dict[str, str]] = {
+            fqn.lower(): {c.lower(): t for c, t in cols.items()}
+            for fqn, cols in (tables or {}).items()
+        }
+        self._mapping: MappingSchema | None = None
+
+    @property
+    def mapping(self) -> MappingSchema:
+        if self._mapping is None:
+            nested: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+            for fqn, cols in self.tables.items():
+                parts = fqn.split(".", 2)
+                if len(parts) == 3 and cols:
+                    catalog, database, name = parts
+                    nested.setdefault(catalog, {}).setdefault(database, {})[name] = cols
+            self._mapping = MappingSchema(nested, dialect=DIALECT, normalize=False)
+        return self._mapping
+
+    def columns(self, fqn: str) -> list[str] | None:
+        cols = self.tables.get(fqn)
+        return list(cols) if cols else None
+
+    def digest(self, fqns: Iterable[str]) -> str:
+        """Changes whenever a column of one of these tables is added, dropped, retyped or
+        moved, or a table appears or disappears: the cache key's schema part."""
+        h = hashlib.blake2b(digest_size=12)
+        for fqn in sorted(fqns):
+            h.update(fqn.encode())
+            h.update(repr(list(self.tables.get(fqn, {}).items())).encode())
+        return h.hexdigest()

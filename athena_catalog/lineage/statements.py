@@ -1,0 +1,301 @@
+"""Statement routing: which table a statement writes, which it reads, and how its output
+columns map onto the target's columns."""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+from athena_catalog.lineage.columns import (
+    DeadlineExceeded,
+    Deps,
+    JoinKey,
+    lower_identifiers,
+    table_name,
+    trace_query,
+)
+from athena_catalog.lineage.result import DIALECT, LineageResult, LineageSchema
+
+# First keywords of statements that never carry lineage: answered without parsing.
+_UTILITY = frozenset(
+    [
+        "show",
+        "describe",
+        "desc",
+        "explain",
+        "msck",
+        "execute",
+        "prepare",
+        "deallocate",
+        "use",
+        "drop",
+        "alter",
+        "vacuum",
+        "optimize",
+        "grant",
+        "revoke",
+        "set",
+        "reset",
+        "start",
+        "commit",
+        "rollback",
+        "analyze",
+        "refresh",
+        "comment",
+    ]
+)
+_FIRST_WORD = re.compile(r"(?:\s+|\(|--[^\n]*|/\*.*?\*/)*([A-Za-z]+)", re.S)
+_UNLOAD_TO = re.compile(r"\s*TO\s*'((?:[^']|'')*)'", re.I)
+
+
+class Statement:
+    """One statement under analysis, in its catalog/database context."""
+
+    def __init__(self, schema: LineageSchema, catalog: str, database: str, deadline: float):
+        self.schema, self.catalog, self.database = schema, catalog.lower(), database.lower()
+        self.deadline = deadline
+
+    def analyse(self, sql: str) -> LineageResult:
+        match = _FIRST_WORD.match(sql)
+        if match is None:
+            return LineageResult(error="empty statement")
+        word = match.group(1).lower()
+        if word in _UTILITY:
+            return LineageResult(statement="utility")
+        if word == "unload":
+            return self._unload(sql[match.end() :])
+        expression = _parse_one(sql)
+        if isinstance(expression, LineageResult):
+            return expression
+        return self._route(expression)
+
+    def _route(self, e: exp.Expr) -> LineageResult:
+        if isinstance(e, exp.Query):
+            result = LineageResult(sources=self._sources(e), statement="select")
+            if e.find(exp.Join) is not None:  # comma joins too; no join, no qualification
+                try:
+                    result.joins = frozenset(self._trace(e, outputs=False)[3])
+                except DeadlineExceeded:  # a read keeps its tables; only its join keys are lost
+                    result.error = "timeout: join keys not analysed in time"
+            return result
+        if isinstance(e, exp.Create):
+            return self._create(e)
+        if isinstance(e, exp.Insert):
+            target, listed = _target_and_columns(e.this)
+            return self._write(e, "insert", target, e.expression, listed)
+        if isinstance(e, exp.Merge):
+            return self._merge(e)
+        if isinstance(e, exp.Update):
+            return self._update(e)
+        if isinstance(e, exp.Delete):
+            target = e.this
+            return LineageResult(
+                target=self._name(target), sources=self._sources(e, target), statement="delete"
+            )
+        if isinstance(e, (exp.Drop, exp.Alter, exp.Describe, exp.Use, exp.Command)):
+            return LineageResult(statement="utility")
+        return LineageResult(error=f"unsupported statement: {type(e).__name__}")
+
+    # -- statements
+
+    def _create(self, e: exp.Create) -> LineageResult:
+        kind = (e.args.get("kind") or "").upper()
+        if kind not in ("TABLE", "VIEW"):
+            return LineageResult(statement="utility")  # CREATE DATABASE, FUNCTION ...
+        target, listed = _target_and_columns(e.this)
+        query = e.expression
+        if isinstance(query, exp.Query):
+            return self._write(e, "view" if kind == "VIEW" else "ctas", target, query, listed)
+        location = e.find(exp.LocationProperty)
+        uri = location.this.name if location is not None else None
+        return LineageResult(
+            target=self._name(target),
+            sources={uri} if uri else set(),
+            statement="create_table",
+        )
+
+    def _write(
+        self,
+        e: exp.Expr,
+        kind: str,
+        target: exp.Table,
+        query: exp.Expr | None,
+        listed: list[str],
+    ) -> LineageResult:
+        """CTAS, views and INSERT: the query's outputs map onto the target's columns."""
+        fqn = self._name(target)
+        result = LineageResult(target=fqn, sources=self._sources(e, target), statement=kind)
+        if isinstance(query, exp.Values) or (
+            isinstance(query, exp.Subquery) and isinstance(query.this, exp.Values)
+        ):
+            return result  # literal rows: no column sources
+        if not isinstance(query, exp.Query):
+            result.error = "unsupported statement: no query to trace"
+            return result
+        names, deps, problems, joins = self._trace(query)
+        result.joins = frozenset(joins)
+        if kind == "insert" and not listed:
+            listed = self.schema.columns(fqn) or []
+            if not listed:
+                problems.append(f"unknown target columns: {fqn} (INSERT maps by position)")
+        self._assign(result, listed or names, deps, problems)
+        return result
+
+    def _merge(self, e: exp.Merge) -> LineageResult:
+        """MERGE: the SET and INSERT clauses are traced as one SELECT over target JOIN source."""
+        target = e.this
+        fqn = self._name(target)
+        result = LineageResult(target=fqn, sources=self._sources(e, target), statement="merge")
+        columns: list[str] = []
+        values: list[exp.Expr] = []
+        problems: list[str] = []
+        whens = e.args.get("whens")
+        for when in whens.expressions if whens else []:
+            then = when.args.get("then")
+            if isinstance(then, exp.Update):
+                for assignment in then.expressions:
+                    columns.append(assignment.this.name)
+                    values.append(assignment.expression)
+            elif isinstance(then, exp.Insert):
+                row = then.expression.expressions if then.expression else []
+                names = [c.name for c in then.this.expressions] if then.this else []
+                names = names or self.schema.columns(fqn) or []
+                if len(names) != len(row):
+                    problems.append(f"unknown target columns: {fqn} (INSERT maps by position)")
+                    continue
+                columns += names
+                values += row
+        outputs = [exp.alias_(v.copy(), f"_v{i}") for i, v in enumerate(values)]
+        select = exp.select(*(outputs or [exp.alias_(exp.Literal.number(1), "_v")]))
+        select = select.from_(target.copy()).join(
+            e.args["using"].copy(), on=e.args.get("on").copy() if e.args.get("on") else None
+        )
+        _, deps, traced, joins = self._trace(select, outputs=bool(values))
+        result.joins = frozenset(joins)  # the ON of target and source
+        if values:
+            problems += traced
+            self._assign(result, columns, deps, problems)
+        else:
+            result.error = "; ".join(problems) or None
+        return result
+
+    def _update(self, e: exp.Update) -> LineageResult:
+        target = e.this
+        fqn = self._name(target)
+        result = LineageResult(target=fqn, sources=self._sources(e, target), statement="update")
+        assignments = e.expressions
+        select = exp.select(
+            *(exp.alias_(a.expression.copy(), f"_v{i}") for i, a in enumerate(assignments))
+        ).from_(target.copy())
+        _, deps, problems, _ = self._trace(select)
+        self._assign(result, [a.this.name for a in assignments], deps, problems)
+        return result
+
+    def _unload(self, rest: str) -> LineageResult:
+        """UNLOAD (query) TO 's3://...' WITH (...): sqlglot keeps it as an opaque command."""
+        inner, after = _parenthesized(rest)
+        to = _UNLOAD_TO.match(after) if inner is not None else None
+        if inner is None or to is None:
+            return LineageResult(
+                error="unsupported statement: UNLOAD without (query) TO 's3://...'"
+            )
+        uri = to.group(1).replace("''", "'")
+        query = _parse_one(inner)
+        if isinstance(query, LineageResult) or not isinstance(query, exp.Query):
+            error = query.error if isinstance(query, LineageResult) else None
+            return LineageResult(
+                target=uri, error=error or "unsupported statement: UNLOAD of a non-query"
+            )
+        result = LineageResult(target=uri, sources=self._sources(query), statement="unload")
+        names, deps, problems, joins = self._trace(query)
+        result.joins = frozenset(joins)
+        self._assign(result, names, deps, problems)
+        return result
+
+    # -- helpers
+
+    def _trace(
+        self, query: exp.Query, *, outputs: bool = True
+    ) -> tuple[list[str], list[Deps], list[str], set[JoinKey]]:
+        return trace_query(
+            query, self.schema, self.catalog, self.database, self.deadline, outputs=outputs
+        )
+
+    @staticmethod
+    def _assign(
+        result: LineageResult, columns: list[str], deps: list[Deps], problems: list[str]
+    ) -> None:
+        if len(columns) != len(deps):
+            problems.append(f"column count mismatch: {len(deps)} values, {len(columns)} columns")
+        else:
+            for column, sources in zip(columns, deps, strict=True):
+                result.columns.setdefault(column.lower(), set()).update(sources)
+        result.error = "; ".join(problems) or None
+
+    def _name(self, table: exp.Table) -> str:
+        return table_name(table, self.catalog, self.database)
+
+    def _sources(self, e: exp.Expr, target: exp.Expr | None = None) -> set[str]:
+        """Every table the statement reads: all table references but the target and CTEs."""
+        ctes = {cte.alias for cte in e.find_all(exp.CTE)}
+        found = set()
+        for table in e.find_all(exp.Table):
+            if table is target or not isinstance(table.this, exp.Identifier):
+                continue
+            if not table.db and table.name in ctes:
+                continue
+            found.add(self._name(table))
+        return found
+
+
+def _parse_one(sql: str) -> exp.Expr | LineageResult:
+    """The single statement of ``sql`` with identifiers lower-cased, or why there is none."""
+    parsed = [e for e in sqlglot.parse(sql, dialect=DIALECT) if e is not None]
+    if len(parsed) != 1:
+        return LineageResult(
+            error=f"several statements: {len(parsed)}" if parsed else "empty statement"
+        )
+    lower_identifiers(parsed[0])
+    return parsed[0]
+
+
+def _target_and_columns(node: exp.Expr) -> tuple[exp.Table, list[str]]:
+    """``t`` or ``t (a, b)``: the target table and the listed columns, if any."""
+    if isinstance(node, exp.Schema):
+        return node.this, [c.name for c in node.expressions if isinstance(c, exp.Identifier)]
+    return node, []
+
+
+def _parenthesized(text: str) -> tuple[str | None, str]:
+    """The body of the leading ``( ... )`` of ``text`` and what follows it; quotes and
+    comments are skipped so a ``)`` inside them does not close the group."""
+    i, n = 0, len(text)
+    while i < n and text[i].isspace():
+        i += 1
+    if i >= n or text[i] != "(":
+        return None, text
+    depth, start = 0, i + 1
+    while i < n:
+        ch = text[i]
+        if ch in "'\"`":
+            end = text.find(ch, i + 1)
+            while end != -1 and text[end + 1 : end + 2] == ch:  # doubled quote escape
+                end = text.find(ch, end + 2)
+            if end == -1:
+                return None, text
+            i = end
+        elif text.startswith("--", i):
+            i = text.find("\n", i) if "\n" in text[i:] else n
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end == -1 else end + 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start:i], text[i + 1 :]
+        i += 1
+    return None, text

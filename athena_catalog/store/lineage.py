@@ -1,0 +1,274 @@
+"""The lineage tables of the catalog store, and reading and writing them.
+
+Edges are aggregated over every statement ever analysed: a statement's query id is recorded
+in ``lineage_statements`` once analysed, so each run only reads history it has not seen and
+lineage outlives the history table's retention. View edges are recomputed from the current
+view definitions on every run. ``lineage_parse_cache`` keeps one parse per statement
+fingerprint across runs, valid while the schemas of the tables it touches are unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import Column as Col
+
+from athena_catalog.store.schema import TS, catalog_columns, catalog_tables, metadata
+
+NAME = String(1024)  # a table fqn or an S3 URI
+
+_STATS = (
+    Col("first_seen", TS),
+    Col("last_seen", TS),
+    Col("query_count", Integer, nullable=False, default=0),
+    Col("example_query_id", String(128)),
+)
+
+lineage_table_edges = Table(
+    "lineage_table_edges",
+    metadata,
+    Col("source_fqn", NAME, primary_key=True),
+    Col("target_fqn", NAME, primary_key=True),
+    Col("kind", String(16), primary_key=True),  # query, view, s3 (later dbt)
+    *(c.copy() for c in _STATS),
+    Index("ix_lineage_table_edges_target", "target_fqn"),
+)
+
+lineage_column_edges = Table(
+    "lineage_column_edges",
+    metadata,
+    Col("source_table_fqn", NAME, primary_key=True),
+    Col("source_column", String(255), primary_key=True),
+    Col("target_table_fqn", NAME, primary_key=True),
+    Col("target_column", String(255), primary_key=True),
+    Col("kind", String(16), primary_key=True),
+    *(c.copy() for c in _STATS),
+    Index("ix_lineage_column_edges_target", "target_table_fqn"),
+)
+
+lineage_parse_cache = Table(
+    "lineage_parse_cache",
+    metadata,
+    Col("fingerprint", String(64), primary_key=True),  # includes the parser version
+    Col("schema_version", String(64), nullable=False),  # digest of the touched tables' schemas
+    Col("tables", JSON, nullable=False),
+    Col("result", JSON, nullable=False),
+    Col("parsed_at", TS, nullable=False),
+)
+
+lineage_statements = Table(
+    "lineage_statements",
+    metadata,
+    Col("query_id", String(128), primary_key=True),
+    Col("fingerprint", String(64), nullable=False),
+    Col("outcome", Text, nullable=False),  # "ok", "no lineage", or why it was not analysed
+    Col("analysed_at", TS, nullable=False),
+)
+
+EDGE_KEYS = {
+    lineage_table_edges: ("source_fqn", "target_fqn", "kind"),
+    lineage_column_edges: (
+        "source_table_fqn",
+        "source_column",
+        "target_table_fqn",
+        "target_column",
+        "kind",
+    ),
+}
+
+
+@dataclass
+class EdgeStats:
+    """Provenance of one edge: when it was first and last seen, how often, and an example."""
+
+    first_seen: datetime | None
+    last_seen: datetime | None
+    query_count: int = 0
+    example_query_id: str | None = None
+
+    def add(self, other: EdgeStats) -> None:
+        if other.first_seen and (not self.first_seen or other.first_seen < self.first_seen):
+            self.first_seen = other.first_seen
+        if other.last_seen and (not self.last_seen or other.last_seen >= self.last_seen):
+            self.last_seen = other.last_seen
+            self.example_query_id = other.example_query_id or self.example_query_id
+        self.query_count += other.query_count
+
+
+Edges = dict[tuple[str, ...], EdgeStats]
+
+
+# -- the crawled catalog, as lineage needs it
+
+
+def read_schema(conn: Connection) -> dict[str, dict[str, str]]:
+    """``{table fqn: {column: type}}`` of every live table, columns in Athena's order."""
+    rows = conn.execute(
+        select(catalog_columns.c.table_fqn, catalog_columns.c.name, catalog_columns.c.data_type)
+        .join(catalog_tables, catalog_tables.c.fqn == catalog_columns.c.table_fqn)
+        .where(catalog_tables.c.deleted.is_(False))
+        .order_by(catalog_columns.c.table_fqn, catalog_columns.c.ordinal)
+    )
+    schema: dict[str, dict[str, str]] = {}
+    for fqn, name, data_type in rows:
+        schema.setdefault(fqn, {})[name.lower()] = data_type
+    return schema
+
+
+@dataclass(frozen=True)
+class ViewDefinition:
+    fqn: str
+    catalog: str
+    database: str
+    sql: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+def read_views(conn: Connection) -> list[ViewDefinition]:
+    rows = conn.execute(
+        select(
+            catalog_tables.c.fqn,
+            catalog_tables.c.catalog,
+            catalog_tables.c.database,
+            catalog_tables.c.view_sql,
+            catalog_tables.c.first_seen,
+            catalog_tables.c.last_seen,
+        ).where(catalog_tables.c.deleted.is_(False), catalog_tables.c.view_sql.is_not(None))
+    )
+    return [ViewDefinition(*row) for row in rows]
+
+
+# -- the parse cache
+
+
+def read_cache(conn: Connection, fingerprints: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Cached rows by fingerprint: ``schema_version``, ``tables`` and ``result``."""
+    wanted = list(fingerprints)
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(wanted, 500):
+        rows = conn.execute(
+            select(lineage_parse_cache).where(lineage_parse_cache.c.fingerprint.in_(chunk))
+        )
+        for row in rows.mappings():
+            out[row["fingerprint"]] = dict(row)
+    return out
+
+
+def write_cache(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace cache rows (``fingerprint``, ``schema_version``, ``tables``,
+    ``result``, ``parsed_at``)."""
+    for chunk in _chunks(rows, 500):
+        conn.execute(
+            delete(lineage_parse_cache).where(
+                lineage_parse_cache.c.fingerprint.in_([r["fingerprint"] for r in chunk])
+            )
+        )
+        conn.execute(insert(lineage_parse_cache), chunk)
+
+
+# -- statements and edges
+
+
+def record_statements(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows, 1000):
+        conn.execute(insert(lineage_statements), chunk)
+
+
+def statement_outcomes(conn: Connection) -> dict[str, int]:
+    """How many statements were analysed, by outcome, over all runs."""
+    rows = conn.execute(
+        select(lineage_statements.c.outcome, func.count()).group_by(lineage_statements.c.outcome)
+    )
+    return {outcome: n for outcome, n in rows}
+
+
+def merge_edges(conn: Connection, table: Table, edges: Edges) -> None:
+    """Add ``edges`` to the stored ones: counts add up, first/last seen widen."""
+    keys = EDGE_KEYS[table]
+    stored = read_edges(conn, table, kinds={k[-1] for k in edges})
+    inserts, updates = [], []
+    for key, stats in edges.items():
+        row = dict(zip(keys, key, strict=True))
+        if key in stored:
+            merged = stored[key]
+            merged.add(stats)
+            updates.append({**{f"k_{k}": v for k, v in row.items()}, **vars(merged)})
+        else:
+            inserts.append({**row, **vars(stats)})
+    for chunk in _chunks(inserts, 1000):
+        conn.execute(insert(table), chunk)
+    if updates:
+        where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+        values = {f: bindparam(f) for f in vars(next(iter(edges.values())))}
+        conn.execute(update(table).where(where).values(values), updates)
+
+
+def replace_edges(conn: Connection, table: Table, kind: str, edges: Edges) -> None:
+    """Replace every edge of one kind (views are recomputed, not accumulated)."""
+    conn.execute(delete(table).where(table.c.kind == kind))
+    merge_edges(conn, table, edges)
+
+
+def read_edges(conn: Connection, table: Table, kinds: set[str] | None = None) -> Edges:
+    keys = EDGE_KEYS[table]
+    query = select(table)
+    if kinds is not None:
+        query = query.where(table.c.kind.in_(sorted(kinds)))
+    out: Edges = {}
+    for row in conn.execute(query).mappings():
+        out[tuple(row[k] for k in keys)] = EdgeStats(
+            row["first_seen"], row["last_seen"], row["query_count"], row["example_query_id"]
+        )
+    return out
+
+
+def clear_lineage(conn: Connection) -> None:
+    """Forget every edge and analysed statement (a full refresh); the parse cache stays."""
+    for table in (lineage_table_edges, lineage_column_edges, lineage_statements):
+        conn.execute(delete(table))
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+__all__ = [
+    "EdgeStats",
+    "Edges",
+    "ViewDefinition",
+    "clear_lineage",
+    "lineage_column_edges",
+    "lineage_parse_cache",
+    "lineage_statements",
+    "lineage_table_edges",
+    "merge_edges",
+    "read_cache",
+    "read_edges",
+    "read_schema",
+    "read_views",
+    "record_statements",
+    "replace_edges",
+    "statement_outcomes",
+    "write_cache",
+]

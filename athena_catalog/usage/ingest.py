@@ -1,0 +1,408 @@
+"""Query history into the store: validate, repair or reject each record, chunk, and keep
+per-work-group cursors.
+
+Ingestion never fails on a bad record: each one is stored (repaired where the repair is
+lossless in meaning) or skipped, and every repair or skip is counted under a reason.
+Executions stream into the store in chunks of ``chunk_size`` rows, one transaction per chunk;
+a cursor moves only in the transaction that stores the last row it covers.
+
+* aws: per enabled work group, newest first, down to the cursor (first run: now minus
+  ``query_log_days``). Ids already stored are never fetched again. A query still QUEUED or
+  RUNNING holds its work group's cursor at its submission time, so it is read once finished.
+* local: the engine's one history log, oldest first, from its cursor or the lookback window,
+  whichever is older (imports can add old executions).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select
+
+from athena_catalog.engines.base import Engine, EngineError, QueryExecution
+from athena_catalog.engines.retry import RETRYABLE_CODES
+from athena_catalog.markers import query_source
+from athena_catalog.store.connection import CatalogStore
+from athena_catalog.store.history import (
+    dialect_insert,
+    history_cursors,
+    history_rejects,
+    query_history,
+)
+
+MAX_QUERY_BYTES = 262_144  # Athena's limit on a query string
+FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+PENDING_STATES = frozenset({"QUEUED", "RUNNING"})
+STATEMENT_TYPES = frozenset({"DDL", "DML", "UTILITY"})
+CHUNK_TEXT_BYTES = 64 * 1024 * 1024
+LOCAL_CURSOR = "*"  # the local engine keeps one log for all work groups
+MB = 1024 * 1024
+MIN_BILLED_BYTES = 10 * MB
+# How undecodable bytes arrive in Python text (surrogateescape and friends).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def billed_bytes(state: str, statement_type: str | None, scanned: int | None) -> int:
+    """What Athena bills: data scanned rounded up to the megabyte, 10 MB minimum per query.
+
+    Failed queries are free, and so are DDL and UTILITY statements that scan nothing
+    (CREATE, DROP, SHOW ...); a CTAS is DDL but pays for what it reads. Cancelled queries pay
+    for what they scanned.
+    """
+    if state == "FAILED" or (statement_type in ("DDL", "UTILITY") and not scanned):
+        return 0
+    return max(MIN_BILLED_BYTES, math.ceil((scanned or 0) / MB) * MB)
+
+
+@dataclass
+class IngestStats:
+    """What one ingestion did, for the asset's metadata."""
+
+    stored: int = 0
+    already_stored: int = 0
+    pending: int = 0
+    outside_window: int = 0
+    chunks: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    repaired: Counter[str] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
+    by_work_group: Counter[str] = field(default_factory=Counter)
+    work_groups: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # fallbacks and incomplete work groups
+    errors: list[str] = field(default_factory=list)  # work groups not read completely
+    throttled: int = 0  # calls still throttled after the retry budget (never fatal)
+    fallback_calls: int = 0  # GetQueryExecution calls made because BatchGet is missing
+
+
+def _clean_text(value: str, stats: IngestStats) -> str:
+    """Text any store accepts: lone surrogates (undecodable bytes) and NULs become U+FFFD."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        stats.repaired["invalid_utf8"] += 1
+        value = _SURROGATE.sub("\ufffd", value)
+    if "\x00" in value:
+        stats.repaired["nul_character"] += 1
+        value = value.replace("\x00", "\ufffd")
+    return value
+
+
+def _count(value: Any, name: str, stats: IngestStats) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        stats.repaired[f"invalid_{name}"] += 1
+        return None
+    return value
+
+
+class RejectedRecord(ValueError):
+    """A record that cannot be stored; ``reason`` is the counted key."""
+
+    def __init__(self, reason: str, detail: str | None = None):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
+    """The stored row of an execution; None while it is QUEUED or RUNNING.
+
+    Repairs are counted in ``stats.repaired``; an unusable record raises RejectedRecord.
+    """
+    if q.state in PENDING_STATES:
+        return None
+    if q.state not in FINAL_STATES:
+        raise RejectedRecord("unknown_state", repr(q.state)[:100])
+    text = q.query.decode("utf-8", "replace") if isinstance(q.query, bytes) else q.query
+    if not isinstance(text, str) or not text.strip():
+        raise RejectedRecord("empty_query")
+    text = _clean_text(text, stats)
+    truncated = len(text.encode("utf-8")) >= MAX_QUERY_BYTES
+    if truncated:
+        stats.repaired["query_at_size_limit"] += 1
+    statement_type = q.statement_type
+    if statement_type is not None and statement_type not in STATEMENT_TYPES:
+        stats.repaired["unknown_statement_type"] += 1
+        statement_type = None
+    scanned = _count(q.data_scanned_bytes, "data_scanned_bytes", stats)
+    submitted_at = _as_utc(q.submitted_at)
+    source = query_source(text)
+    stats.sources[source] += 1
+    return {
+        "query_id": q.query_id,
+        "query": text,
+        "statement_type": statement_type,
+        "state": q.state,
+        "work_group": q.work_group,
+        "catalog": q.catalog,
+        "database": q.database,
+        "submitted_at": submitted_at,
+        "completed_at": _as_utc(q.completed_at) if q.completed_at else None,
+        "day": submitted_at.date(),
+        "data_scanned_bytes": scanned,
+        "billed_bytes": billed_bytes(q.state, statement_type, scanned),
+        "engine_ms": _count(q.engine_ms, "engine_ms", stats),
+        "error_message": _clean_text(q.error_message, stats) if q.error_message else None,
+        "source": source,
+        "query_truncated": truncated,
+        "resolved": False,
+    }
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class HistoryWriter:
+    """The store side of ingestion: known ids, chunked inserts, cursors, rejects."""
+
+    def __init__(self, store: CatalogStore, engine_kind: str, run_id: str | None = None):
+        self.store = store
+        self.engine_kind = engine_kind
+        self.run_id = run_id
+
+    def cursors(self) -> dict[str, datetime]:
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(history_cursors.c.work_group, history_cursors.c.submitted_at).where(
+                    history_cursors.c.engine == self.engine_kind
+                )
+            ).all()
+        return {wg: _as_utc(ts) for wg, ts in rows}
+
+    def known(self, ids: Sequence[str]) -> dict[str, datetime]:
+        """Which of ``ids`` are stored, with their submission times."""
+        if not ids:
+            return {}
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(query_history.c.query_id, query_history.c.submitted_at).where(
+                    query_history.c.query_id.in_(bindparam("ids", expanding=True))
+                ),
+                {"ids": list(ids)},
+            ).all()
+        return {qid: _as_utc(ts) for qid, ts in rows}
+
+    def write(
+        self,
+        rows: list[dict[str, Any]],
+        rejects: list[dict[str, Any]],
+        cursor: tuple[str, datetime] | None = None,
+    ) -> None:
+        """One transaction: the rows, the rejects, and the cursor they complete."""
+        with self.store.write() as conn:
+            if rows:
+                conn.execute(dialect_insert(conn, query_history).on_conflict_do_nothing(), rows)
+            if rejects:
+                now = datetime.now(UTC)
+                conn.execute(
+                    insert(history_rejects),
+                    [r | {"seen_at": now, "run_id": self.run_id} for r in rejects],
+                )
+            if cursor is not None:
+                _upsert_cursor(conn, self.engine_kind, *cursor)
+
+
+def _upsert_cursor(conn: Connection, engine: str, work_group: str, at: datetime) -> None:
+    now = datetime.now(UTC)
+    values = {"engine": engine, "work_group": work_group, "submitted_at": at, "updated_at": now}
+    conn.execute(
+        dialect_insert(conn, history_cursors)
+        .values(values)
+        .on_conflict_do_update(
+            index_elements=["engine", "work_group"], set_={"submitted_at": at, "updated_at": now}
+        )
+    )
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    query_log_days: int = 7
+    chunk_size: int = 5000
+    now: datetime | None = None  # tests and the benchmark pin it
+
+    def floor(self) -> datetime:
+        return (self.now or datetime.now(UTC)) - timedelta(days=self.query_log_days)
+
+
+def ingest(
+    engine: Engine, store: CatalogStore, options: IngestOptions, run_id: str | None = None
+) -> IngestStats:
+    """Bring the store's ``query_history`` up to date with the engine's history."""
+    writer = HistoryWriter(store, engine.kind, run_id)
+    stats = IngestStats()
+    if engine.kind == "aws":
+        _ingest_aws(engine, writer, options, stats)
+    else:
+        _ingest_local(engine, writer, options, stats)
+    return stats
+
+
+class _Chunker:
+    """Buffers rows and rejects, and writes a chunk (without a cursor) per ``size`` rows or
+    ``CHUNK_TEXT_BYTES`` of query text, whichever comes first (texts reach 256 KB)."""
+
+    def __init__(self, writer: HistoryWriter, stats: IngestStats, size: int):
+        self.writer, self.stats, self.size = writer, stats, size
+        self.rows: list[dict[str, Any]] = []
+        self.rejects: list[dict[str, Any]] = []
+        self.text_bytes = 0
+
+    def add(self, q: QueryExecution) -> dict[str, Any] | None:
+        """Buffer one execution; returns its row, or None when pending or rejected."""
+        try:
+            row = to_row(q, self.stats)
+        except RejectedRecord as exc:
+            self.reject(q.query_id, q.work_group, exc.reason, exc.detail)
+            return None
+        if row is None:
+            self.stats.pending += 1
+            return None
+        self.rows.append(row)
+        self.text_bytes += len(row["query"])
+        self.stats.by_work_group[row["work_group"]] += 1
+        if len(self.rows) >= self.size or self.text_bytes >= CHUNK_TEXT_BYTES:
+            self.flush()
+        return row
+
+    def reject(
+        self, query_id: str | None, work_group: str | None, reason: str, detail: str | None
+    ) -> None:
+        self.stats.rejected[reason] += 1
+        self.rejects.append(
+            {"query_id": query_id, "work_group": work_group, "reason": reason, "detail": detail}
+        )
+
+    def flush(self, cursor: tuple[str, datetime] | None = None) -> None:
+        if self.rows or self.rejects or cursor is not None:
+            self.writer.write(self.rows, self.rejects, cursor)
+            self.stats.stored += len(self.rows)
+            self.stats.chunks += 1
+        self.rows, self.rejects, self.text_bytes = [], [], 0
+
+
+def _ingest_local(
+    engine: Any, writer: HistoryWriter, options: IngestOptions, stats: IngestStats
+) -> None:
+    """Oldest first, so each chunk carries the cursor up to its last row.
+
+    The log is ordered by submission time, and imported JSONL can add executions older than
+    the cursor, so each run re-reads the lookback window as well (stored ids are skipped):
+    from the cursor when it is older than the window, else from the window's start.
+    """
+    cursor = writer.cursors().get(LOCAL_CURSOR)
+    since = min(cursor, options.floor()) if cursor else options.floor()
+    stats.work_groups.append(LOCAL_CURSOR)
+    chunker = _Chunker(writer, stats, options.chunk_size)
+    for batch in _batches(engine.query_history(since), options.chunk_size):
+        known = writer.known([q.query_id for q in batch])
+        stats.already_stored += len(known)
+        for q in batch:
+            if q.query_id not in known:
+                chunker.add(q)
+        newest = max(_as_utc(q.submitted_at) for q in batch)
+        if cursor is None or newest > cursor:  # never backwards over a re-read window
+            cursor = newest
+            chunker.flush((LOCAL_CURSOR, cursor))
+        else:
+            chunker.flush()
+
+
+def _batches(items: Iterable[QueryExecution], size: int) -> Iterator[list[QueryExecution]]:
+    batch: list[QueryExecution] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _ingest_aws(
+    engine: Any, writer: HistoryWriter, options: IngestOptions, stats: IngestStats
+) -> None:
+    from athena_catalog.engines.aws import UnreadableExecution
+
+    cursors = writer.cursors()
+    try:
+        listing = engine.list_work_groups()
+        names, note = listing.names, listing.denied
+    except EngineError as exc:
+        if exc.code not in RETRYABLE_CODES:
+            raise
+        # Throttled past the budget: the work groups read before, and the configured one.
+        names = tuple(sorted(set(cursors) | {engine.settings.work_group or "primary"}))
+        note = f"{exc}; reading the work groups read before: {', '.join(names)}"
+        stats.throttled += 1
+    if note:
+        stats.notes.append(note)
+    stats.work_groups.extend(names)
+
+    def known(ids: Sequence[str]) -> dict[str, datetime]:
+        found = writer.known(ids)
+        stats.already_stored += len(found)
+        return found
+
+    for work_group in names:
+        cursor = cursors.get(work_group)
+        since = cursor or options.floor()
+        chunker = _Chunker(writer, stats, options.chunk_size)
+        newest: datetime | None = None
+        oldest_pending: datetime | None = None
+        try:
+            for found in engine.query_executions(work_group, since, known):
+                if isinstance(found, UnreadableExecution):
+                    chunker.reject(found.query_id, work_group, found.reason, found.detail)
+                    continue
+                submitted = _as_utc(found.submitted_at)
+                if submitted < since:
+                    stats.outside_window += 1
+                    continue
+                if found.state in PENDING_STATES:
+                    oldest_pending = min(oldest_pending or submitted, submitted)
+                if chunker.add(found) is not None:
+                    newest = max(newest or submitted, submitted)
+        except EngineError as exc:
+            # Throttled past the retry budget, or denied: keep what was read, hold the cursor.
+            if exc.code not in RETRYABLE_CODES and exc.code not in _DENIED:
+                raise
+            stats.throttled += exc.code in RETRYABLE_CODES
+            chunker.flush()
+            stats.errors.append(f"{work_group}: {exc}")
+            continue
+        chunker.flush(_next_cursor(work_group, cursor, newest, oldest_pending))
+    stats.fallback_calls = engine.history_calls_fallback
+    if not engine.batch_get_supported:
+        stats.notes.append(
+            "BatchGetQueryExecution is not implemented by the endpoint: read each query"
+            f" with GetQueryExecution ({engine.history_calls_fallback} calls)"
+        )
+
+
+_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
+def _next_cursor(
+    work_group: str,
+    cursor: datetime | None,
+    newest: datetime | None,
+    oldest_pending: datetime | None,
+) -> tuple[str, datetime] | None:
+    """Past the newest stored row, but never past a query still running; never backwards."""
+    candidates = [t for t in (newest, cursor) if t is not None]
+    if not candidates:
+        return None
+    moved = max(candidates)
+    if oldest_pending is not None:
+        moved = min(moved, oldest_pending)
+    if cursor is not None:
+        moved = max(moved, cursor)
+    return None if moved == cursor else (work_group, moved)

@@ -1,0 +1,34 @@
+"""The demo lakehouse with its catalog, query history and lineage really materialized: the
+store that lineage and table-asset tests read. Building it takes ~30 s, so test modules build
+it once each, in a module-scoped fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from athena_catalog.assets.lineage import lineage
+from athena_catalog.assets.metadata import metadata
+from athena_catalog.assets.usage import query_history
+from athena_catalog.demo import build_demo
+from athena_catalog.resource import AthenaResource
+from athena_catalog.store.resource import CatalogStoreResource
+
+# The demo's workload spans 30 simulated days; read all of it whatever today is.
+RUN_CONFIG = {"ops": {"query_history": {"config": {"query_log_days": 120}}}}
+
+
+def materialized_demo(home: Path) -> str:
+    """Build the demo under ``home``, materialize metadata, history and lineage; the store URL."""
+    build_demo(home)
+    url = f"sqlite:///{home / 'catalog.db'}"
+    resources = {
+        "athena": AthenaResource(engine="local", local_home=str(home)),
+        "catalog_store": CatalogStoreResource(url=url),
+    }
+    result = dg.materialize(
+        [metadata, query_history, lineage], resources=resources, run_config=RUN_CONFIG
+    )
+    assert result.success
+    return url

@@ -1,0 +1,178 @@
+"""``parse_lineage`` beyond the corpus: robustness, bounds, fingerprints and degraded input."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from athena_catalog.lineage import LineageResult, LineageSchema, parse_lineage
+from athena_catalog.lineage.fingerprint import fingerprint, normalize
+
+SCHEMA = {
+    "awsdatacatalog.sales.orders": {"order_id": "bigint", "amount": "double", "dt": "string"},
+    "awsdatacatalog.sales.summary": {"order_id": "bigint", "total": "double", "dt": "string"},
+}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["", "   ", "-- only a comment", "SELEC 1", "SELECT (", "CREATE TABLE", "UNLOAD SELECT 1",
+     "UNLOAD (SELECT 1", "MERGE INTO", "\x00\x01", "SELECT 'unterminated", "))))((((",
+     "SELECT 1 FROM t WHERE", "SELECT 1; SELECT 2"],
+)  # fmt: skip
+def test_never_raises_and_says_why(sql: str) -> None:
+    result = parse_lineage(sql, "awsdatacatalog", "sales", SCHEMA)
+    assert isinstance(result, LineageResult)
+    assert result.error
+    assert result.target is None
+
+
+def test_pathological_nesting_is_refused_fast() -> None:
+    started = time.perf_counter()
+    result = parse_lineage("SELECT " + "(" * 5000 + "1" + ")" * 5000, "c", "d", {})
+    assert result.error and result.error.startswith("too deeply nested")
+    assert time.perf_counter() - started < 1
+
+
+def test_deadline_bounds_a_slow_statement() -> None:
+    # 150 nested CTEs each joining the previous one twice: far more work than 10 ms allows.
+    ctes = ", ".join(
+        f"c{i} AS (SELECT a.order_id, a.amount, a.dt"
+        f" FROM c{i - 1} a JOIN c{i - 1} b ON a.dt = b.dt)"
+        for i in range(1, 150)
+    )
+    sql = f"CREATE TABLE t AS WITH c0 AS (SELECT * FROM orders), {ctes} SELECT * FROM c149"
+    started = time.perf_counter()
+    result = parse_lineage(sql, "awsdatacatalog", "sales", SCHEMA, timeout_s=0.01)
+    assert result.error and result.error.startswith("timeout")
+    # SIGALRM stops it at once on the main thread; elsewhere the deadline is checked between
+    # phases (after qualification), hence the looser bound.
+    assert time.perf_counter() - started < 5
+
+
+def test_without_schema_tables_are_exact_and_stars_are_reported() -> None:
+    result = parse_lineage("CREATE TABLE t AS SELECT * FROM orders", "AwsDataCatalog", "Sales")
+    assert result.target == "awsdatacatalog.sales.t"
+    assert result.sources == {"awsdatacatalog.sales.orders"}
+    assert result.columns == {}
+    assert result.error and result.error.startswith("unknown columns")
+
+
+def test_insert_without_list_into_unknown_table_keeps_tables() -> None:
+    result = parse_lineage("INSERT INTO nowhere SELECT order_id FROM orders", "c", "sales", {})
+    assert (result.target, result.sources) == ("c.sales.nowhere", {"c.sales.orders"})
+    assert result.error and result.error.startswith("unknown target columns")
+
+
+def test_insert_column_count_mismatch_is_reported() -> None:
+    result = parse_lineage(
+        "INSERT INTO summary SELECT order_id FROM orders", "awsdatacatalog", "sales", SCHEMA
+    )
+    assert result.target == "awsdatacatalog.sales.summary"
+    assert result.error and result.error.startswith("column count mismatch")
+
+
+def test_a_shared_schema_index_gives_the_same_answer() -> None:
+    sql = "INSERT INTO summary SELECT order_id, amount * 2, dt FROM orders"
+    shared = LineageSchema(SCHEMA)
+    assert parse_lineage(sql, "awsdatacatalog", "sales", shared) == parse_lineage(
+        sql, "awsdatacatalog", "sales", SCHEMA
+    )
+
+
+def test_result_round_trips_through_json() -> None:
+    result = parse_lineage(
+        "INSERT INTO summary SELECT order_id, amount, dt FROM orders",
+        "awsdatacatalog",
+        "sales",
+        SCHEMA,
+    )
+    assert LineageResult.from_json(result.to_json()) == result
+
+
+def test_fingerprint_ignores_literals_whitespace_comments_and_case() -> None:
+    a = "SELECT sum(amount) FROM orders WHERE dt >= '2024-01-01' AND order_id > 10 -- tile"
+    b = "select  SUM(amount)\n from ORDERS where dt >= '2025-06-30' and order_id > 99999"
+    assert fingerprint(a, "c", "d") == fingerprint(b, "c", "d")
+    assert fingerprint(a, "c", "d") != fingerprint(a, "c", "other")
+    assert normalize("SELECT col2 FROM t2 WHERE x = 1.5e3") == "select col2 from t2 where x = ?"
+
+
+def test_fingerprint_keeps_s3_uris_and_quoted_identifiers_distinct() -> None:
+    unload = "UNLOAD (SELECT 1) TO '{}'"
+    assert fingerprint(unload.format("s3://b/Day=1/"), "c", "d") != fingerprint(
+        unload.format("s3://b/Day=2/"), "c", "d"
+    )
+    assert "'s3://b/Day=1/'" in normalize(unload.format("s3://b/Day=1/"))
+    assert normalize('SELECT "A b" FROM t') == 'select "a b" from t'
+
+
+def test_join_keys_round_trip_through_json_and_older_cache_rows_load() -> None:
+    result = parse_lineage(
+        "INSERT INTO summary SELECT o.order_id, s.total, o.dt FROM orders o"
+        " JOIN summary s ON s.order_id = o.order_id AND s.dt = o.dt",
+        "awsdatacatalog",
+        "sales",
+        SCHEMA,
+    )
+    assert result.joins == {
+        ("awsdatacatalog.sales.orders.dt", "awsdatacatalog.sales.summary.dt"),
+        ("awsdatacatalog.sales.orders.order_id", "awsdatacatalog.sales.summary.order_id"),
+    }
+    data = result.to_json()
+    assert data["joins"] == sorted(list(p) for p in result.joins)
+    assert LineageResult.from_json(data) == result
+    older = {k: v for k, v in data.items() if k != "joins"}  # a parse cached before joins
+    assert LineageResult.from_json(older).joins == frozenset()
+
+
+def test_join_keys_change_the_parser_version_in_the_fingerprint() -> None:
+    from athena_catalog.lineage import fingerprint as module
+
+    sql = "SELECT 1 FROM orders o JOIN summary s ON s.order_id = o.order_id"
+    assert module.PARSER_VERSION != "1"  # cached parses of version 1 carry no join keys
+    now = module.fingerprint(sql, "c", "d")
+    module.PARSER_VERSION, saved = "1", module.PARSER_VERSION
+    try:
+        assert module.fingerprint(sql, "c", "d") != now
+    finally:
+        module.PARSER_VERSION = saved
+
+
+def test_join_keys_without_schema_need_qualified_columns_and_add_no_error() -> None:
+    qualified = parse_lineage("SELECT 1 FROM a JOIN b ON b.y = a.x", "c", "d")
+    assert qualified.joins == {("c.d.a.x", "c.d.b.y")} and qualified.error is None
+    ambiguous = parse_lineage("SELECT 1 FROM a JOIN b ON y = x", "c", "d")
+    assert ambiguous.joins == frozenset() and ambiguous.error is None
+    assert ambiguous.sources == {"c.d.a", "c.d.b"}
+
+
+def test_join_keys_are_not_column_sources() -> None:
+    result = parse_lineage(
+        "CREATE TABLE t AS SELECT o.amount FROM orders o JOIN summary s ON s.order_id = o.order_id",
+        "awsdatacatalog",
+        "sales",
+        SCHEMA,
+    )
+    assert result.columns == {"amount": {"awsdatacatalog.sales.orders.amount"}}
+    assert result.joins == {
+        ("awsdatacatalog.sales.orders.order_id", "awsdatacatalog.sales.summary.order_id")
+    }
+
+
+def test_a_read_whose_join_keys_time_out_keeps_its_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from athena_catalog.lineage import statements
+    from athena_catalog.lineage.columns import DeadlineExceeded
+
+    def expire(*_args: object, **_kwargs: object) -> None:
+        raise DeadlineExceeded
+
+    monkeypatch.setattr(statements, "trace_query", expire)
+    sql = "SELECT o.dt FROM orders o JOIN summary s ON s.order_id = o.order_id"
+    result = parse_lineage(sql, "awsdatacatalog", "sales", SCHEMA)
+    assert result.sources == {"awsdatacatalog.sales.orders", "awsdatacatalog.sales.summary"}
+    assert result.error and result.error.startswith("timeout")
+    assert result.joins == frozenset()
