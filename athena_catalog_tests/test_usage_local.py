@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from athena_catalog.assets.metadata import metadata
 from athena_catalog.assets.usage import query_history, table_usage
@@ -28,6 +28,7 @@ from athena_catalog.store.history import (
     query_history as history_table,
 )
 from athena_catalog.store.history import (
+    query_tables,
     table_joins,
     table_top_queries,
     table_usage_daily,
@@ -36,6 +37,7 @@ from athena_catalog.store.history import (
 )
 from athena_catalog.store.lineage import read_schema
 from athena_catalog.store.resource import CatalogStoreResource
+from athena_catalog.usage.aggregate import UsageOptions, aggregate, lineage_resolver, resolve
 
 DAYS = 3
 WINDOW = 120  # the demo's history lies weeks before today
@@ -186,7 +188,7 @@ def test_usage_per_table_and_day_matches_the_raw_history(demo: dict[str, Any]):
     )
 
 
-def test_popularity_fingerprints_joins_unused_and_cost(demo: dict[str, Any]):
+def test_popularity_fingerprints_unused_and_cost(demo: dict[str, Any]):
     summary = {r["table_fqn"]: r for r in rows(demo["url"], table_usage_summary)}
     most_read = max(summary.values(), key=lambda r: r["read_count"])
     assert most_read["popularity_percentile"] == 100.0
@@ -202,14 +204,6 @@ def test_popularity_fingerprints_joins_unused_and_cost(demo: dict[str, Any]):
     ]
     counts = [r["query_count"] for r in sorted(top, key=lambda r: r["rank"])]
     assert counts == [3 * DAYS] + [1] * 4  # top 5: dashboards, 3 UNLOADs, CREATE VIEW
-    joins = {
-        (r["left_fqn"], r["right_fqn"]): r["query_count"] for r in rows(demo["url"], table_joins)
-    }
-    partner = (
-        "partner_lake.shared_sales.partner_accounts",
-        "partner_lake.shared_sales.partner_orders",
-    )
-    assert joins.get(partner, 0) >= 3 * DAYS
     # Cost per work group: every query but our own, billed by Athena's rule.
     history = [r for r in rows(demo["url"], history_table) if r["source"] != "athena_catalog"]
     cost = Counter()
@@ -228,6 +222,125 @@ def test_popularity_fingerprints_joins_unused_and_cost(demo: dict[str, Any]):
     md = demo["result"].asset_materializations_for_node("table_usage")[0].metadata
     assert "Top tables by reads" in md["summary"].value
     assert "v_revenue_by_segment" in md["summary"].value
+
+
+def expected_joins(demo: dict[str, Any]) -> Counter:
+    """table_joins recomputed from the engine's raw history: per query, the column pairs its
+    join conditions equate, as (left table, right table, "left = right"), counted once."""
+    store = CatalogStore(demo["url"])
+    with store.read() as conn:
+        schema = LineageSchema(read_schema(conn))
+    store.close()
+    engine = LocalEngine(demo["home"])
+    out: Counter = Counter()
+    for q in engine.query_history():
+        if q.state != "SUCCEEDED" or q.statement_type == "UTILITY" or "athena-catalog" in q.query:
+            continue
+        result = parse_lineage(
+            q.query, q.catalog or "awsdatacatalog", q.database or "default", schema
+        )
+        if result.statement == "view":  # defining a view runs no join
+            continue
+        keys = set()
+        for a, b in result.joins:
+            (left, lc), (right, rc) = a.rsplit(".", 1), b.rsplit(".", 1)
+            keys.add((left, right, f"{lc} = {rc}"))
+        out.update(keys)
+    engine.close()
+    return out
+
+
+def test_joins_are_join_keys_with_columns_and_counts(demo: dict[str, Any]):
+    actual = {
+        (r["left_fqn"], r["right_fqn"], r["columns"]): r["query_count"]
+        for r in rows(demo["url"], table_joins)
+    }
+    assert actual == dict(expected_joins(demo))
+    # Known from the workload: the partner dashboard tile, three refreshes a day; the
+    # analysts' orders-by-segment query once a day; the nightly MERGE into the dimension.
+    partner = "partner_lake.shared_sales"
+    assert (
+        actual[
+            (f"{partner}.partner_accounts", f"{partner}.partner_orders", "account_id = account_id")
+        ]
+        == 3 * DAYS
+    )
+    assert (
+        actual[
+            (
+                "awsdatacatalog.raw.orders",
+                "awsdatacatalog.staging.stg_customers",
+                "customer_id = customer_id",
+            )
+        ]
+        == DAYS
+    )
+    assert (
+        actual[
+            (
+                "awsdatacatalog.staging.customer_dim_ice",
+                "awsdatacatalog.staging.stg_customers",
+                "customer_id = customer_id",
+            )
+        ]
+        == DAYS
+    )
+    assert all(columns for (_, _, columns) in actual)  # never the co-read approximation
+    md = demo["result"].asset_materializations_for_node("table_usage")[0].metadata
+    assert "Frequently joined" in md["summary"].value
+    assert "account_id = account_id" in md["summary"].value
+
+
+def test_joins_list_each_column_pair_and_skip_tables_only_read_together(tmp_path: Path):
+    """One query joining on two column pairs, an implicit join, and one query reading two
+    tables without joining them."""
+    store = CatalogStore(f"sqlite:///{tmp_path / 'catalog.db'}")
+    when = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    queries = {
+        "two-keys": "SELECT 1 FROM sales.payments p JOIN sales.orders o"
+        " ON o.order_id = p.order_id AND p.dt = o.dt AND p.amount > 0",
+        "union": "SELECT order_id FROM sales.payments UNION ALL SELECT order_id FROM sales.orders",
+        "implicit": "SELECT 1 FROM sales.payments p, sales.orders o WHERE p.order_id = o.order_id",
+    }
+    with store.write() as conn:
+        conn.execute(
+            insert(history_table),
+            [
+                {
+                    "query_id": query_id,
+                    "query": sql,
+                    "statement_type": "DML",
+                    "state": "SUCCEEDED",
+                    "work_group": "primary",
+                    "catalog": "AwsDataCatalog",
+                    "database": "sales",
+                    "submitted_at": when,
+                    "day": when.date(),
+                    "billed_bytes": 0,
+                    "source": "user",
+                }
+                for query_id, sql in queries.items()
+            ],
+        )
+    stats = resolve(store, lineage_resolver())
+    assert stats.queries == len(queries)
+    aggregate(store, UsageOptions(window_days=30, now=when + timedelta(days=1)))
+    with store.read() as conn:
+        joined = {
+            (r.left_fqn, r.right_fqn, r.columns): r.query_count
+            for r in conn.execute(select(table_joins))
+        }
+        reads = conn.execute(select(query_tables.c.query_id).distinct()).scalars().all()
+    store.close()
+    assert joined == {
+        (ORDERS, PAYMENTS, "order_id = order_id"): 2,  # two-keys and implicit
+        (ORDERS, PAYMENTS, "dt = dt"): 1,
+    }
+    assert sorted(reads) == sorted(queries)
+
+
+ORDERS = "awsdatacatalog.sales.orders"
+PAYMENTS = "awsdatacatalog.sales.payments"
 
 
 def test_imported_history_older_than_the_cursor_is_read(demo: dict[str, Any], tmp_path: Path):

@@ -178,11 +178,11 @@ def _usage_markdown(summary: UsageSummary) -> str:
     ]
     if summary.joins:
         parts.append(
-            "**Frequently joined**\n\n"
+            "**Frequently joined** (tables and the columns they are joined on)\n\n"
             + _md_table(
-                ["left", "right", "on", "queries"],
+                ["left", "right", "on (left = right)", "queries"],
                 [
-                    [j["left_fqn"], j["right_fqn"], j["columns"] or "-", j["query_count"]]
+                    [j["left_fqn"], j["right_fqn"], j["columns"], j["query_count"]]
                     for j in summary.joins
                 ],
             )

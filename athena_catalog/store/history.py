@@ -8,8 +8,9 @@ and work group, the submission time up to which history is completely stored; it
 in the same transaction as the rows it covers.
 
 ``query_tables`` is the resolved read/write set of each query (from the lineage parser), the
-one input every usage aggregate is computed from in SQL; the remaining tables are the
-aggregates, rebuilt over the usage window on each ``table_usage`` run.
+one input every usage aggregate is computed from in SQL, and ``query_joins`` its join keys;
+the remaining tables are the aggregates, rebuilt over the usage window on each
+``table_usage`` run.
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ query_joins = Table(
     Column("query_id", String(128), primary_key=True),
     Column("left_fqn", String(768), primary_key=True),
     Column("right_fqn", String(768), primary_key=True),
-    Column("columns", Text, primary_key=True),  # "l.col = r.col, ..." or "" when unknown
+    # One row per column pair the query equates in a join condition (the lineage parser's join
+    # keys): "left_column = right_column", the columns of left_fqn and right_fqn. "" was the
+    # co-read approximation of stores resolved before join keys; resolve() replaces them.
+    Column("columns", Text, primary_key=True),
 )
 
 query_fingerprints = Table(
@@ -136,12 +140,13 @@ table_usage_summary = Table(
     Column("computed_at", TS, nullable=False),
 )
 
+# Frequently joined tables: queries in the window per table pair and join column pair.
 table_joins = Table(
     "table_joins",
     metadata,
     Column("left_fqn", String(768), primary_key=True),
     Column("right_fqn", String(768), primary_key=True),
-    Column("columns", Text, primary_key=True),
+    Column("columns", Text, primary_key=True),  # "left_column = right_column"
     Column("query_count", Integer, nullable=False),
 )
 

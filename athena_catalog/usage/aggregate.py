@@ -10,6 +10,10 @@ per-work-group aggregates, all computed in SQL over the store so memory stays bo
 2. ``aggregate``: ``table_usage_daily`` and ``work_group_cost_daily`` are rebuilt for the days
    of the window, the summary, joins and top queries over the whole window.
 
+Joins are the parser's join keys (columns equated in join conditions), one ``query_joins``
+row per query and column pair; ``table_joins`` counts the queries per table pair and column
+pair, so a pair of tables joined on several columns has a row for each.
+
 Bytes rule: Athena reports one total per query, so a query's scanned (and billed) bytes are
 split equally across the distinct tables it reads; tables it only writes get none. Cost is the
 billed bytes (``ingest.billed_bytes``) times the price per TB (10**12 bytes).
@@ -18,7 +22,7 @@ billed bytes (``ingest.billed_bytes``) times the price per TB (10**12 bytes).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -62,11 +66,12 @@ SIZE_PARAMETERS = ("totalSize", "rawDataSize")  # Hive / Glue statistics, where 
 
 @dataclass(frozen=True)
 class Resolved:
-    """The tables one query reads and writes, and the table pairs it joins (with columns)."""
+    """The tables one query reads and writes, and the column pairs it joins them on."""
 
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
-    joins: tuple[tuple[str, str, str], ...] = ()  # (left fqn, right fqn, join columns or "")
+    # (left fqn, right fqn, "left_column = right_column"), one per equated column pair
+    joins: tuple[tuple[str, str, str], ...] = ()
     error: str | None = None
 
 
@@ -74,11 +79,14 @@ Resolver = Callable[[str, str, str], Resolved]
 
 
 def lineage_resolver(schema: LineageSchema | None = None) -> Resolver:
-    """Table names through the lineage parser (``athena_catalog.lineage.parse_lineage``).
+    """Table names and join keys through the lineage parser
+    (``athena_catalog.lineage.parse_lineage``).
 
     S3 locations (UNLOAD targets, LOCATION sources) are not tables and are left out; CREATE
-    VIEW writes the view and reads nothing. The parser does not report join keys, so every
-    pair of tables a query reads together is recorded as joined, columns unknown ("").
+    VIEW writes the view and reads and joins nothing (its query runs when the view is read).
+    Joins are the parser's join keys: columns equated by JOIN ... ON / USING, by WHERE across
+    two tables, or by MERGE ... ON, traced to base table columns; tables merely read by the
+    same query are not joined.
     """
 
     def resolve(sql: str, catalog: str, database: str) -> Resolved:
@@ -86,14 +94,25 @@ def lineage_resolver(schema: LineageSchema | None = None) -> Resolver:
             sql, default_catalog=catalog, default_database=database, schema=schema
         )
         # A view definition scans nothing: its sources are lineage, not reads.
-        sources = () if result.statement == "view" else result.sources
+        defining = result.statement == "view"
+        sources = () if defining else result.sources
         reads = tuple(sorted(s.lower() for s in sources if not is_s3(s)))
         target = result.target
         writes = (target.lower(),) if target and not is_s3(target) else ()
-        pairs = tuple((a, b, "") for i, a in enumerate(reads) for b in reads[i + 1 :])
-        return Resolved(reads=reads, writes=writes, joins=pairs, error=result.error)
+        joins = () if defining else join_rows(result.joins)
+        return Resolved(reads=reads, writes=writes, joins=joins, error=result.error)
 
     return resolve
+
+
+def join_rows(keys: Iterable[tuple[str, str]]) -> tuple[tuple[str, str, str], ...]:
+    """``(left table, right table, "left_column = right_column")`` of sorted column pairs."""
+    rows = set()
+    for a, b in keys:
+        left, left_column = a.rsplit(".", 1)
+        right, right_column = b.rsplit(".", 1)
+        rows.add((left, right, f"{left_column} = {right_column}"))
+    return tuple(sorted(rows))
 
 
 @dataclass
@@ -496,7 +515,14 @@ def _report(
         out.joins = [
             dict(row._mapping)
             for row in conn.execute(
-                select(table_joins).order_by(table_joins.c.query_count.desc()).limit(top)
+                select(table_joins)
+                .order_by(
+                    table_joins.c.query_count.desc(),
+                    table_joins.c.left_fqn,
+                    table_joins.c.right_fqn,
+                    table_joins.c.columns,
+                )
+                .limit(top)
             )
         ]
     return out
