@@ -24,6 +24,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def _clear_session_hooks() -> Iterator[None]:
+    """botocore hooks a test put on HookedAthenaResource's sessions end with that test."""
+    from athena_catalog_tests.e2e_helpers import SESSION_HOOKS
+
+    SESSION_HOOKS.clear()
+    yield
+    SESSION_HOOKS.clear()
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's ThreadedMotoServer on 127.0.0.1; yields its endpoint URL."""

@@ -27,13 +27,6 @@ from athena_catalog_tests.e2e_helpers import (
 from athena_catalog_tests.glue_seed import seed_glue
 
 
-@pytest.fixture(autouse=True)
-def _clear_hooks():
-    SESSION_HOOKS.clear()
-    yield
-    SESSION_HOOKS.clear()
-
-
 @pytest.fixture
 def glue(moto_endpoint: str) -> Any:
     return boto3.client("glue", region_name=FAKE_REGION, endpoint_url=moto_endpoint)

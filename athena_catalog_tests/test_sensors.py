@@ -10,7 +10,6 @@ from pathlib import Path
 
 import boto3
 import dagster as dg
-import pytest
 
 from athena_catalog.assets.usage import query_history, table_usage
 from athena_catalog.engines.local import LocalEngine
@@ -59,14 +58,6 @@ def test_local_sensor_runs_only_when_queries_arrive(tmp_path: Path):
     assert datetime.fromisoformat(json.loads(advanced)["*"]) > newest
 
 
-@pytest.fixture
-def _clear_hooks():
-    SESSION_HOOKS.clear()
-    yield
-    SESSION_HOOKS.clear()
-
-
-@pytest.mark.usefixtures("_clear_hooks")
 def test_aws_sensor_costs_one_listing_per_work_group(moto_endpoint: str):
     client = boto3.client("athena", region_name=FAKE_REGION, endpoint_url=moto_endpoint)
     client.create_work_group(Name="etl", Configuration={})

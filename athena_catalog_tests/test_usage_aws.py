@@ -31,13 +31,6 @@ from athena_catalog_tests.conftest import FAKE_REGION
 from athena_catalog_tests.e2e_helpers import SESSION_HOOKS, HookedAthenaResource
 
 
-@pytest.fixture(autouse=True)
-def _clear_hooks():
-    SESSION_HOOKS.clear()
-    yield
-    SESSION_HOOKS.clear()
-
-
 @pytest.fixture
 def athena(moto_endpoint: str) -> Any:
     client = boto3.client("athena", region_name=FAKE_REGION, endpoint_url=moto_endpoint)
