@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -503,34 +502,33 @@ def exit_code(results: Sequence[CheckResult]) -> int:
 
 # -- command line ----------------------------------------------------------------------------
 
-# (flag, environment variable or None when boto3 reads it itself, resource field)
-OPTIONS: tuple[tuple[str, str | None, str], ...] = (
-    ("--engine", "ATHENA_CATALOG_ENGINE", "engine"),
-    ("--region", None, "region_name"),
-    ("--endpoint-url", None, "endpoint_url"),
-    ("--sts-endpoint-url", None, "sts_endpoint_url"),
-    ("--profile", None, "profile_name"),
-    ("--assume-role-arn", "ATHENA_ASSUME_ROLE_ARN", "assume_role_arn"),
-    ("--assume-role-session-name", "ATHENA_ASSUME_ROLE_SESSION_NAME", "assume_role_session_name"),
-    (
-        "--assume-role-source-identity",
-        "ATHENA_ASSUME_ROLE_SOURCE_IDENTITY",
-        "assume_role_source_identity",
-    ),
-    ("--database", "ATHENA_CATALOG_DATABASE", "database"),
-    ("--catalog-id", "ATHENA_CATALOG_CATALOG_ID", "catalog_id"),
-    ("--work-group", "ATHENA_CATALOG_WORK_GROUP", "work_group"),
-    ("--s3-staging-dir", "ATHENA_CATALOG_S3_STAGING_DIR", "s3_staging_dir"),
-    ("--local-home", "ATHENA_CATALOG_HOME", "local_home"),
+# (flag, resource field); the environment variable behind each is resource.ENV_FIELDS'.
+FLAGS: tuple[tuple[str, str], ...] = (
+    ("--engine", "engine"),
+    ("--region", "region_name"),
+    ("--endpoint-url", "endpoint_url"),
+    ("--sts-endpoint-url", "sts_endpoint_url"),
+    ("--profile", "profile_name"),
+    ("--assume-role-arn", "assume_role_arn"),
+    ("--assume-role-session-name", "assume_role_session_name"),
+    ("--assume-role-source-identity", "assume_role_source_identity"),
+    ("--database", "database"),
+    ("--catalog-id", "catalog_id"),
+    ("--work-group", "work_group"),
+    ("--s3-staging-dir", "s3_staging_dir"),
+    ("--local-home", "local_home"),
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from athena_catalog.resource import ENV_FIELDS
+
     parser = argparse.ArgumentParser(
         prog="athena-catalog test-connection",
         description="Check each permission the catalog needs; exit 1 if a mandatory one fails.",
     )
-    for flag, env, field in OPTIONS:
+    for flag, field in FLAGS:
+        env = ENV_FIELDS.get(field)
         source = f"env {env}" if env else "boto3's own environment and profile"
         parser.add_argument(flag, dest=field, help=f"resource field {field} (default: {source})")
     return parser
@@ -538,14 +536,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resource_from_args(argv: Sequence[str] | None = None) -> AthenaResource:
     """The resource the command line describes: flags, then environment variables."""
-    from athena_catalog.resource import AthenaResource
+    from athena_catalog.resource import athena_resource_from_env
 
     args = build_parser().parse_args(argv)
-    values = {
-        field: getattr(args, field) or (os.environ.get(env) if env else None)
-        for _, env, field in OPTIONS
-    }
-    return AthenaResource(**{k: v for k, v in values.items() if v})
+    return athena_resource_from_env(**{field: getattr(args, field) for _, field in FLAGS})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,8 +10,8 @@ from athena_catalog.assets.athena_tables import athena_table_specs
 from athena_catalog.assets.lineage import lineage
 from athena_catalog.assets.metadata import metadata
 from athena_catalog.assets.usage import query_history, table_usage
-from athena_catalog.connection_check import resource_from_args
 from athena_catalog.jobs import refresh_catalog_job, test_connection
+from athena_catalog.resource import athena_resource_from_env
 from athena_catalog.schedules import refresh_catalog_schedule
 from athena_catalog.sensors import new_queries_sensor
 from athena_catalog.store.resource import CatalogStoreResource
@@ -24,9 +24,9 @@ defs = dg.Definitions(
     schedules=[refresh_catalog_schedule(), *usage_schedules()],
     sensors=[new_queries_sensor],
     resources={
-        # Engine and connection from ATHENA_CATALOG_ENGINE, AWS_* and ATHENA_CATALOG_* variables
-        # (see `athena-catalog test-connection --help`); credentials stay with boto3's chain.
-        "athena": resource_from_args([]),
+        # Engine and connection from ATHENA_CATALOG_* variables (resource.ENV_FIELDS); region,
+        # endpoint, profile and credentials from boto3's own AWS_* variables and chain.
+        "athena": athena_resource_from_env(),
         "catalog_store": CatalogStoreResource(),
     },
 )

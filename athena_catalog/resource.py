@@ -206,3 +206,27 @@ class AthenaResource(ResourceWithBoto3Configuration):
             yield engine
         finally:
             engine.close()
+
+
+# The resource fields read from the environment by definitions.py and by
+# `athena-catalog test-connection`. Region, endpoints, profile and credentials are left to
+# boto3, which reads AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL(_STS), AWS_PROFILE and
+# the credential chain itself.
+ENV_FIELDS = {
+    "engine": "ATHENA_CATALOG_ENGINE",
+    "assume_role_arn": "ATHENA_ASSUME_ROLE_ARN",
+    "assume_role_session_name": "ATHENA_ASSUME_ROLE_SESSION_NAME",
+    "assume_role_source_identity": "ATHENA_ASSUME_ROLE_SOURCE_IDENTITY",
+    "database": "ATHENA_CATALOG_DATABASE",
+    "catalog_id": "ATHENA_CATALOG_CATALOG_ID",
+    "work_group": "ATHENA_CATALOG_WORK_GROUP",
+    "s3_staging_dir": "ATHENA_CATALOG_S3_STAGING_DIR",
+    "local_home": "ATHENA_CATALOG_HOME",
+}
+
+
+def athena_resource_from_env(**overrides: str | None) -> AthenaResource:
+    """The resource the environment describes; non-empty ``overrides`` win (CLI flags)."""
+    values = {field: os.environ.get(env) for field, env in ENV_FIELDS.items()}
+    values.update({field: value for field, value in overrides.items() if value})
+    return AthenaResource(**{field: value for field, value in values.items() if value})

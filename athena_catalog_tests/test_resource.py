@@ -197,3 +197,18 @@ def test_local_home_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     assert AthenaResource().local_home_path() == tmp_path
     monkeypatch.delenv("ATHENA_CATALOG_HOME")
     assert AthenaResource().local_home_path() == Path(".athena_catalog")
+
+
+def test_resource_from_environment_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    from athena_catalog.resource import ENV_FIELDS, athena_resource_from_env
+
+    for env in ENV_FIELDS.values():
+        monkeypatch.delenv(env, raising=False)
+    assert athena_resource_from_env().engine == "local"  # the embedded default
+    monkeypatch.setenv("ATHENA_CATALOG_ENGINE", "aws")
+    monkeypatch.setenv("ATHENA_CATALOG_WORK_GROUP", "etl")
+    monkeypatch.setenv("ATHENA_CATALOG_S3_STAGING_DIR", "s3://results/catalog/")
+    resource = athena_resource_from_env(work_group="adhoc", database=None)
+    assert (resource.engine, resource.work_group) == ("aws", "adhoc")
+    assert resource.s3_staging_dir == "s3://results/catalog/"
+    assert resource.database is None
