@@ -32,6 +32,7 @@ failed, 2 for a configuration error found before any step (e.g. an unknown engin
 
 from __future__ import annotations
 
+import abc
 import argparse
 import itertools
 import sys
@@ -195,7 +196,7 @@ def _summary(names: Sequence[str], what: str) -> str:
     return f"{len(names)} {what}" + (f": {shown}" if names else "")
 
 
-class Probe:
+class Probe(abc.ABC):
     """What both engines' steps share: the resource, the engine, the database found."""
 
     def __init__(self, resource: AthenaResource):
@@ -204,8 +205,9 @@ class Probe:
         self._engine: Engine | None = None
 
     @property
+    @abc.abstractmethod
     def engine(self) -> Engine:
-        raise NotImplementedError
+        """The engine the steps run on, made on first use (after the credentials step)."""
 
     def select_one(self) -> str:
         rows = self.engine.execute(mark("SELECT 1")).rows

@@ -129,7 +129,8 @@ def table_usage(
         resolved = resolve(store, lineage_resolver(schema))
         summary = aggregate(store, options)
     if resolved.parse_errors:
-        context.log.warning(f"{resolved.parse_errors} queries could not be parsed for tables")
+        n = resolved.parse_errors
+        context.log.warning(f"{n} {'query' if n == 1 else 'queries'} could not be parsed")
     return dg.MaterializeResult(
         metadata={
             "tables": summary.tables,
