@@ -484,3 +484,200 @@ def test_settings_and_engine_reprs_hide_connection_values(session, settings) -> 
     engine = make_engine(session, risky)
     assert secret not in repr(risky) and secret not in repr(engine)
     assert "aws_secret_access_key" in repr(risky)
+
+
+# -- Lake Formation LF-Tags ------------------------------------------------------------------
+# moto 5.2's server implements CreateLFTag, ListLFTags (unpaginated) and AddLFTagsToResource,
+# but answers SearchTablesByLFTags with a 404: tests that need tables found by LF-Tag put a
+# Stubber on ``engine.lakeformation`` only, while Glue and GetResources stay on moto's server.
+
+LF_CALLS = ("ListLFTags", "SearchTablesByLFTags")
+
+
+def lf_tag(key: str, *values: str, catalog_id: str = MOTO_ACCOUNT) -> dict[str, Any]:
+    return {"CatalogId": catalog_id, "TagKey": key, "TagValues": list(values)}
+
+
+def tagged_table(
+    database: str,
+    name: str,
+    on_database: list[dict[str, Any]],
+    on_table: list[dict[str, Any]],
+    **extra: Any,
+) -> dict[str, Any]:
+    """One SearchTablesByLFTags ``TableList`` entry; the model forbids empty tag lists."""
+    entry: dict[str, Any] = {
+        "Table": {"CatalogId": MOTO_ACCOUNT, "DatabaseName": database, "Name": name},
+        **extra,
+    }
+    if on_database:
+        entry["LFTagOnDatabase"] = on_database
+    if on_table:
+        entry["LFTagsOnTable"] = on_table
+    return entry
+
+
+def lf_calls(wire: Wire) -> dict[str, int]:
+    return {op: wire.calls[op] for op in LF_CALLS if wire.calls[op]}
+
+
+def test_lf_tags_of_tables_and_databases_merge_with_resource_tags(session, settings) -> None:
+    seeded = seed_glue(session.client("glue", endpoint_url=settings.endpoint_url), 1, 8)
+    names = [t.name for t in seeded.tables["sales_000"]]
+    assert seeded.tags == {  # resource tags on moto, read through GetResources
+        ("sales_000", names[0]): {"domain": "sales", "tier": "t0"},
+        ("sales_000", names[4]): {"domain": "sales", "tier": "t1"},
+    }
+    wire = Wire(session)
+    engine = make_engine(session, dataclasses.replace(settings, catalog_id=MOTO_ACCOUNT))
+    on_database = [lf_tag("domain", "finance")]  # every table of sales_000 inherits it
+    on_table = {
+        names[1]: [lf_tag("domain", "sales"), lf_tag("pii", "yes", "no")],
+        names[4]: [lf_tag("pii", "no")],
+    }
+    by_domain = [
+        tagged_table(
+            "sales_000",
+            name,
+            on_database,
+            on_table.get(name, []),
+            LFTagsOnColumns=[{"Name": "id", "LFTags": [lf_tag("pii", "yes")]}],
+        )
+        for name in names
+    ]
+    by_pii = [tagged_table("sales_000", n, on_database, on_table[n]) for n in (names[1], names[4])]
+    base = {"MaxResults": 100, "CatalogId": MOTO_ACCOUNT}
+    domain = {**base, "Expression": [{"TagKey": "domain", "TagValues": ["finance", "sales"]}]}
+    pii = {**base, "Expression": [{"TagKey": "pii", "TagValues": ["yes", "no"]}]}
+    with Stubber(engine.lakeformation) as stub:
+        listed = {"MaxResults": 1000, "CatalogId": MOTO_ACCOUNT}
+        stub.add_response(
+            "list_lf_tags",
+            {"LFTags": [lf_tag("domain", "finance", "sales")], "NextToken": "k2"},
+            listed,
+        )
+        stub.add_response(
+            "list_lf_tags", {"LFTags": [lf_tag("pii", "yes", "no")]}, {**listed, "NextToken": "k2"}
+        )
+        stub.add_response(
+            "search_tables_by_lf_tags", {"TableList": by_domain[:5], "NextToken": "d2"}, domain
+        )
+        stub.add_response(
+            "search_tables_by_lf_tags", {"TableList": by_domain[5:]}, {**domain, "NextToken": "d2"}
+        )
+        stub.add_response("search_tables_by_lf_tags", {"TableList": by_pii}, pii)
+        tags = engine.list_table_tags("AwsDataCatalog")
+        stub.assert_no_pending_responses()
+
+    assert tags == {
+        # resource tags win on a clash: the inherited LF-Tag domain=finance does not apply
+        ("sales_000", names[0]): {"domain": "sales", "tier": "t0"},
+        # the table's own LF-Tag overrides its database's; several values are joined
+        ("sales_000", names[1]): {"domain": "sales", "pii": "yes,no"},
+        # LF-Tags only add keys to resource tags
+        ("sales_000", names[4]): {"domain": "sales", "tier": "t1", "pii": "no"},
+        # inherited from the database alone; column LF-Tags (pii=yes on id) go nowhere
+        **{("sales_000", n): {"domain": "finance"} for n in (names[2], names[3], *names[5:])},
+    }
+    assert lf_calls(wire) == {"ListLFTags": 2, "SearchTablesByLFTags": 3}
+    assert wire.calls["GetResources"] >= 1 and "GetResourceLFTags" not in wire.calls
+
+
+def stubbed_lf_tags(
+    session: boto3.Session,
+    settings: AwsSettings,
+    values: dict[str, list[str]],
+    tables: int,
+    pages: int,
+) -> dict[str, int]:
+    """LF-Tag keys with ``values``, each on ``tables`` tables answered in ``pages`` pages."""
+    wire = Wire(session)
+    engine = make_engine(session, settings)
+    names = [f"t{i:04d}" for i in range(tables)]
+    per_page = -(-tables // pages)
+    with Stubber(engine.lakeformation) as stub:
+        lf_tags = [lf_tag(key, *vals) for key, vals in values.items()]
+        stub.add_response("list_lf_tags", {"LFTags": lf_tags}, {"MaxResults": 1000})
+        for key, vals in values.items():
+            for start in range(0, len(vals), 50):
+                expression = [{"TagKey": key, "TagValues": vals[start : start + 50]}]
+                for page in range(pages):
+                    entries = [
+                        tagged_table("db", name, [], [lf_tag(key, vals[0])])
+                        for name in names[page * per_page : (page + 1) * per_page]
+                    ]
+                    response: dict[str, Any] = {"TableList": entries}
+                    expected = {"Expression": expression, "MaxResults": 100}
+                    if page:
+                        expected["NextToken"] = f"{key}-{start}-{page}"
+                    if page < pages - 1:
+                        response["NextToken"] = f"{key}-{start}-{page + 1}"
+                    stub.add_response("search_tables_by_lf_tags", response, expected)
+        tags = engine.list_table_tags("AwsDataCatalog")
+        stub.assert_no_pending_responses()
+    assert tags == {("db", n): {k: vals[0] for k, vals in values.items()} for n in names}
+    engine.close()
+    return lf_calls(wire)
+
+
+def test_lf_tag_calls_grow_with_tag_keys_and_pages_not_tables(session, settings) -> None:
+    two_keys = {"domain": ["sales", "hr"], "tier": ["gold"]}
+    few = stubbed_lf_tags(session, settings, two_keys, tables=3, pages=1)
+    many = stubbed_lf_tags(session, settings, two_keys, tables=100, pages=1)
+    assert few == many == {"ListLFTags": 1, "SearchTablesByLFTags": 2}
+    # one more page per key: one more call per key
+    paged = stubbed_lf_tags(session, settings, two_keys, tables=200, pages=2)
+    assert paged == {"ListLFTags": 1, "SearchTablesByLFTags": 4}
+    # an expression takes 50 values at most: a key with 120 values is searched 3 times
+    wide = stubbed_lf_tags(
+        session, settings, {"owner": [f"team{i:03d}" for i in range(120)]}, tables=5, pages=1
+    )
+    assert wide == {"ListLFTags": 1, "SearchTablesByLFTags": 3}
+
+
+def test_denied_lake_formation_gives_resource_tags_and_one_warning(
+    session, settings, caplog
+) -> None:
+    seeded = seed_glue(session.client("glue", endpoint_url=settings.endpoint_url), 2, 8)
+    wire = Wire(session)
+    wire.faults["ListLFTags"] = lambda params, rng: "AccessDeniedException"
+    engine = make_engine(session, settings)
+    with caplog.at_level(logging.WARNING, logger="athena_catalog.engines.aws"):
+        assert engine.list_table_tags("AwsDataCatalog") == seeded.tags
+        assert engine.list_table_tags("AwsDataCatalog") == seeded.tags
+    warnings = [r for r in caplog.records if "LF-Tags" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "lakeformation:ListLFTags" in caplog.text and "AccessDeniedException" in caplog.text
+    # denied once per listing, not retried, and no search follows
+    assert lf_calls(wire) == {"ListLFTags": 2}
+
+
+def test_denied_search_drops_only_lf_tags(session, settings, caplog) -> None:
+    seeded = seed_glue(session.client("glue", endpoint_url=settings.endpoint_url), 1, 8)
+    engine = make_engine(session, settings)
+    with Stubber(engine.lakeformation) as stub:
+        stub.add_response("list_lf_tags", {"LFTags": [lf_tag("domain", "finance")]})
+        stub.add_client_error("search_tables_by_lf_tags", "AccessDeniedException")
+        with caplog.at_level(logging.WARNING, logger="athena_catalog.engines.aws"):
+            assert engine.list_table_tags("AwsDataCatalog") == seeded.tags
+        stub.assert_no_pending_responses()
+    assert "lakeformation:SearchTablesByLFTags" in caplog.text
+
+
+def test_without_lf_tags_one_list_call_per_glue_catalog(session, settings, caplog) -> None:
+    """On moto's server: no LF-Tags defined, so ListLFTags answers empty and nothing follows."""
+    athena = session.client("athena", endpoint_url=settings.endpoint_url)
+    athena.create_data_catalog(
+        Name="partner", Type="GLUE", Parameters={"catalog-id": PARTNER_ACCOUNT}
+    )
+    athena.create_data_catalog(Name="dynamo", Type="LAMBDA", Parameters={"function": "f"})
+    seeded = seed_glue(session.client("glue", endpoint_url=settings.endpoint_url), 1, 8)
+    wire = Wire(session)
+    engine = make_engine(session, settings)
+    with caplog.at_level(logging.WARNING, logger="athena_catalog.engines.aws"):
+        assert engine.list_table_tags("AwsDataCatalog") == seeded.tags
+        assert engine.list_table_tags("partner") == {}
+        assert engine.list_table_tags("dynamo") == {}
+    assert not caplog.records
+    assert lf_calls(wire) == {"ListLFTags": 2}  # Glue catalogs only
+    assert [p.get("CatalogId") for p in wire.params["ListLFTags"]] == [None, PARTNER_ACCOUNT]

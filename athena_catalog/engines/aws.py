@@ -52,6 +52,9 @@ ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 GLUE_PAGE = 100
 ATHENA_PAGE = 50
 TAGGING_PAGE = 100
+LF_TAGS_PAGE = 1000  # ListLFTags
+LF_SEARCH_PAGE = 100  # SearchTablesByLFTags
+LF_SEARCH_VALUES = 50  # most TagValues one SearchTablesByLFTags expression accepts
 
 # Open table formats Athena marks with Parameters table_type.
 TABLE_FORMATS = frozenset({"iceberg", "hudi", "delta"})
@@ -118,10 +121,11 @@ class AwsSettings:
 
 
 class AwsEngine:
-    """Engine over Glue, Athena and the Resource Groups Tagging API.
+    """Engine over Glue, Athena, the Resource Groups Tagging API and Lake Formation.
 
-    ``glue``, ``athena`` and ``tagging`` are the boto3 clients, public so callers can hook
-    ``client.meta.events`` (call counting, fault injection) or attach a botocore Stubber.
+    ``glue``, ``athena``, ``tagging`` and ``lakeformation`` are the boto3 clients, public so
+    callers can hook ``client.meta.events`` (call counting, fault injection) or attach a
+    botocore Stubber.
     """
 
     kind = "aws"
@@ -140,6 +144,7 @@ class AwsEngine:
         self.glue = self._client("glue")
         self.athena = self._client("athena")
         self.tagging = self._client("resourcegroupstaggingapi")
+        self.lakeformation = self._client("lakeformation")
         self._retry = RetryPolicy(
             max_seconds=settings.retry_max_seconds, base_delay=settings.retry_base_delay
         )
@@ -148,6 +153,8 @@ class AwsEngine:
             **_typed_connect_kwargs(settings.connection_arguments),
         }
         self._catalogs: dict[str, DataCatalog] = {}
+        self._lf_tags_unreadable: set[str] = set()  # catalogs already warned about, lowercased
+        self._lf_lock = threading.Lock()
         # boto3 Sessions are not thread-safe; PyAthena builds clients from ours per query.
         self._session_lock = threading.Lock()
         self._history_pacer = Pacer(HISTORY_LISTINGS_PER_SECOND)
@@ -310,10 +317,14 @@ class AwsEngine:
         ]
 
     def list_table_tags(self, catalog: str) -> dict[tuple[str, str], dict[str, str]]:
-        """Table tags from the Resource Groups Tagging API, 100 tables per call.
+        """Table tags in bulk: resource tags merged with Lake Formation LF-Tags.
 
-        Only Glue catalogs have taggable tables; the API lists the caller's own account, so
-        ARNs of another CatalogId than the catalog's are dropped.
+        Resource tags come from the Resource Groups Tagging API, 100 tables per call; it lists
+        the caller's own account, so ARNs of another CatalogId than the catalog's are dropped.
+        LF-Tags come from ``_lf_table_tags``: per tag key, not per table.
+
+        On a key clash the resource tag wins: tags ingested before LF-Tags were read keep their
+        values, and LF-Tags only add keys. Only Glue catalogs have tags of either kind.
         """
         dc = self._catalog(catalog)
         if dc.type != GLUE:
@@ -332,7 +343,77 @@ class AwsEngine:
                 key = table_from_arn(mapping["ResourceARN"], account)
                 if key:
                     tags[key] = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
+        for key, lf_tags in self._lf_table_tags(dc).items():
+            tags[key] = {**lf_tags, **tags.get(key, {})}
         return tags
+
+    def _lf_table_tags(self, dc: DataCatalog) -> dict[tuple[str, str], dict[str, str]]:
+        """LF-Tags of a Glue catalog's tables, inherited database LF-Tags included.
+
+        ListLFTags (1000 keys a page) gives every tag key and its values; then, per key, one
+        SearchTablesByLFTags page per 100 tables carrying it (and per 50 values, the most one
+        expression takes): calls grow with tag keys and pages, never with tables. A table's
+        own LF-Tag overrides the one it inherits from its database, as in Lake Formation;
+        column LF-Tags are ignored. Several values of a key are joined with ",".
+
+        Lake Formation denied (AccessDeniedException) yields no LF-Tags and one warning per
+        catalog and engine; an account without LF-Tags costs the one ListLFTags call.
+        """
+        catalog_id = self._catalog_id(dc)
+        account = catalog_id.get("CatalogId")
+        tags: dict[tuple[str, str], dict[str, str]] = {}
+        try:
+            lf_keys = [
+                (lf_tag["TagKey"], list(lf_tag.get("TagValues") or []))
+                for page in self._pages(
+                    self.lakeformation,
+                    "list_lf_tags",
+                    "NextToken",
+                    MaxResults=LF_TAGS_PAGE,
+                    **catalog_id,
+                )
+                for lf_tag in page.get("LFTags", [])
+            ]
+            for tag_key, values in lf_keys:
+                for start in range(0, len(values), LF_SEARCH_VALUES):
+                    chunk = values[start : start + LF_SEARCH_VALUES]
+                    for tagged in self._lf_tagged_tables(tag_key, chunk, catalog_id):
+                        table = tagged.get("Table") or {}
+                        foreign = account and table.get("CatalogId", account) != account
+                        if foreign or not table.get("Name"):
+                            continue
+                        # the table's own LF-Tags override those of its database
+                        own = {
+                            **_lf_pairs(tagged.get("LFTagOnDatabase")),
+                            **_lf_pairs(tagged.get("LFTagsOnTable")),
+                        }
+                        tags.setdefault((table["DatabaseName"], table["Name"]), {}).update(own)
+        except EngineError as exc:
+            if exc.code not in ACCESS_DENIED:
+                raise
+            with self._lf_lock:
+                first = dc.name.lower() not in self._lf_tags_unreadable
+                self._lf_tags_unreadable.add(dc.name.lower())
+            if first:
+                log.warning("LF-Tags of %s not read, resource tags only: %s", dc.name, exc)
+            return {}
+        if not lf_keys:
+            log.debug("no LF-Tags in %s", dc.name)
+        return tags
+
+    def _lf_tagged_tables(
+        self, tag_key: str, values: list[str], catalog_id: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        """SearchTablesByLFTags for one key and up to 50 of its values, page by page."""
+        for page in self._pages(
+            self.lakeformation,
+            "search_tables_by_lf_tags",
+            "NextToken",
+            Expression=[{"TagKey": tag_key, "TagValues": values}],
+            MaxResults=LF_SEARCH_PAGE,
+            **catalog_id,
+        ):
+            yield from page.get("TableList", [])
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -481,7 +562,7 @@ class AwsEngine:
         return query_execution_from_api(answer.get("QueryExecution") or {})
 
     def close(self) -> None:
-        for client in (self.glue, self.athena, self.tagging):
+        for client in (self.glue, self.athena, self.tagging, self.lakeformation):
             client.close()
 
 
@@ -691,6 +772,11 @@ def glue_shape(metadata: dict[str, Any]) -> dict[str, Any]:
             "SerdeInfo": {"SerializationLibrary": parameters.get("serde.serialization.lib")},
         },
     }
+
+
+def _lf_pairs(lf_tags: list[dict[str, Any]] | None) -> dict[str, str]:
+    """Lake Formation ``[{TagKey, TagValues}]`` -> ``{key: "v1,v2"}``."""
+    return {t["TagKey"]: ",".join(t.get("TagValues") or []) for t in lf_tags or []}
 
 
 def table_from_arn(arn: str, account: str | None = None) -> tuple[str, str] | None:
