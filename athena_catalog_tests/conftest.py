@@ -34,6 +34,14 @@ def _clear_session_hooks() -> Iterator[None]:
     SESSION_HOOKS.clear()
 
 
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No AWS variable, profile or config file of this machine leaks into the test."""
+    from athena_catalog_tests.aws_fakes import isolate_aws_env
+
+    isolate_aws_env(monkeypatch, tmp_path)
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's ThreadedMotoServer on 127.0.0.1; yields its endpoint URL."""

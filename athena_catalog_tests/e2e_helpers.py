@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store import CatalogStore
-from athena_catalog.store.schema import catalog_columns, catalog_tables
+from athena_catalog.store.schema import catalog_columns, catalog_tables, schema_changes
 
 # (event name, handler) pairs registered on every session HookedAthenaResource builds.
 SESSION_HOOKS: list[tuple[str, Callable[..., Any]]] = []
@@ -71,3 +71,13 @@ def failure_text(result: dg.ExecuteInProcessResult) -> str:
             parts.append(error.message)
             error = error.cause
     return "\n".join(parts)
+
+
+def schema_change_rows(store: CatalogStore) -> list[tuple[Any, ...]]:
+    """The schema-change history in order: (table, change, column, old type, new type)."""
+    c = schema_changes.c
+    with store.read() as conn:
+        rows = conn.execute(
+            select(c.table_fqn, c.change, c.column_name, c.old_type, c.new_type).order_by(c.id)
+        ).all()
+    return [tuple(r) for r in rows]

@@ -12,14 +12,8 @@ from athena_catalog_tests.aws_fakes import (
     CANARY,
     ROLE_ARN,
     TOKEN_CANARY,
-    isolate_aws_env,
     write_profile,
 )
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_aws_env(monkeypatch, tmp_path)
 
 
 def test_repr_masks_secrets_but_shows_they_are_set() -> None:

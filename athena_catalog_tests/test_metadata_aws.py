@@ -16,6 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from athena_catalog.assets.metadata import metadata
+from athena_catalog.store import CatalogStore
 from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.conftest import FAKE_REGION, free_port
 from athena_catalog_tests.e2e_helpers import (
@@ -23,6 +24,7 @@ from athena_catalog_tests.e2e_helpers import (
     HookedAthenaResource,
     dump_store,
     failure_text,
+    schema_change_rows,
 )
 from athena_catalog_tests.glue_seed import seed_glue
 
@@ -198,22 +200,8 @@ def test_filters_views_tags_and_schema_changes(glue: Any, moto_endpoint: str, tm
     glue.update_table(DatabaseName="sales_000", TableInput={**table_input, "StorageDescriptor": sd})
     glue.delete_table(DatabaseName="sales_001", Name="t0002_json")
     assert run(moto_endpoint, url, config).success
-    from sqlalchemy import select
-
-    from athena_catalog.store import CatalogStore
-    from athena_catalog.store.schema import schema_changes
-
     store = CatalogStore(url)
-    with store.read() as conn:
-        rows = conn.execute(
-            select(
-                schema_changes.c.table_fqn,
-                schema_changes.c.change,
-                schema_changes.c.column_name,
-                schema_changes.c.old_type,
-                schema_changes.c.new_type,
-            ).where(schema_changes.c.change != "table_created")
-        ).all()
+    rows = [r for r in schema_change_rows(store) if r[1] != "table_created"]
     store.close()
     assert set(map(tuple, rows)) == {
         ("awsdatacatalog.sales_000.t0001_orc", "column_type_changed", "id", "bigint", "string"),

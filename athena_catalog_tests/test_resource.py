@@ -14,14 +14,8 @@ from athena_catalog_tests.aws_fakes import (
     CANARY,
     ROLE_ARN,
     TOKEN_CANARY,
-    isolate_aws_env,
     write_profile,
 )
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_aws_env(monkeypatch, tmp_path)
 
 
 def on_moto(endpoint: str, **fields: object) -> AthenaResource:

@@ -24,8 +24,8 @@ from athena_catalog.store.schema import (
     catalog_columns,
     catalog_schemas,
     catalog_tables,
-    schema_changes,
 )
+from athena_catalog_tests.e2e_helpers import schema_change_rows
 
 CAT = "AwsDataCatalog"
 
@@ -76,17 +76,7 @@ def live_tables(store: CatalogStore) -> dict[str, bool]:
 
 
 def changes(store: CatalogStore) -> list[tuple]:
-    with store.read() as conn:
-        rows = conn.execute(
-            select(
-                schema_changes.c.table_fqn,
-                schema_changes.c.change,
-                schema_changes.c.column_name,
-                schema_changes.c.old_type,
-                schema_changes.c.new_type,
-            ).order_by(schema_changes.c.id)
-        ).all()
-    return [tuple(r) for r in rows]
+    return schema_change_rows(store)
 
 
 def test_first_apply_stores_every_field(store: CatalogStore) -> None:
