@@ -1,4 +1,4 @@
-"""The ``athena-catalog`` command: the demo, test-connection and history import."""
+"""The ``athena-catalog`` command: the demo, test-connection, history import, store upgrade."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     imp = sub.add_parser("import-history", help="import a JSONL query log into the local engine")
     imp.add_argument("path", help="one Athena QueryExecution JSON object per line")
+    upg = sub.add_parser(
+        "upgrade-store", help="bring the catalog store's schema to this version's revision"
+    )
+    upg.add_argument(
+        "--url", help="SQLAlchemy URL of the store (default: ATHENA_CATALOG_STORE_URL, else SQLite)"
+    )
     args, rest = parser.parse_known_args(argv)
 
     if args.command == "test-connection":
@@ -33,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "import-history":
         return _import_history(args.path)
+    if args.command == "upgrade-store":
+        return _upgrade_store(args.url)
     _build_demo()
     if args.command == "demo":
         return _materialize_demo()
@@ -101,6 +109,27 @@ def _materialize_demo() -> int:
     for label, n in lines:
         print(f"  {label:<22} {n:>7,}")
     print("Open the Dagster UI with `make ui`, then http://127.0.0.1:3000")
+    return 0
+
+
+def _upgrade_store(url: str | None) -> int:
+    """Opening a store upgrades it; this says from which revision (for deploy scripts)."""
+    from athena_catalog.store import CatalogStore, StoreError
+    from athena_catalog.store.migrations import head
+
+    try:
+        store = CatalogStore(url)
+    except StoreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    store.close()
+    was = store.upgraded_from
+    if was is None:
+        print(f"Created the catalog store {store.url} at revision {head()}")
+    elif was == head():
+        print(f"The catalog store {store.url} is already at revision {head()}")
+    else:
+        print(f"Upgraded the catalog store {store.url} from revision {was} to {head()}")
     return 0
 
 

@@ -140,3 +140,11 @@ def fresh_postgres_url(postgres_url: str) -> str:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty catalog store's URL on each backend: an SQLite file, a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("fresh_postgres_url")
+    return f"sqlite:///{tmp_path / 'catalog.db'}"

@@ -21,6 +21,7 @@ from athena_catalog.lineage.result import LineageSchema
 from athena_catalog.markers import SOURCE_SELF
 from athena_catalog.store.history import query_history
 from athena_catalog.store.lineage import (
+    analysed,
     clear_lineage,
     lineage_column_edges,
     lineage_statements,
@@ -98,7 +99,9 @@ def build_lineage(
                 break
             batch = analyser.statements(statements, lambda fps: read_cache(conn, fps))
         with store.write() as conn:
-            _save(conn, batch, now)
+            saved = _save(conn, batch, now)
+        if not saved:
+            continue  # a concurrent run analysed some of them first: read what is left
         run.update(batch.outcomes.values())
         run["_parsed"] += batch.parsed
         run["_cache_hits"] += batch.cache_hits
@@ -130,7 +133,11 @@ def _unanalysed(conn: Connection, limit: int) -> list[HistoryStatement]:
     return [HistoryStatement(*row) for row in rows]
 
 
-def _save(conn: Connection, batch: LineageBatch, now: datetime) -> None:
+def _save(conn: Connection, batch: LineageBatch, now: datetime) -> bool:
+    """Store the batch unless another run recorded any of its statements since they were read
+    (its edges would count twice); False then, and nothing is written."""
+    if analysed(conn, batch.outcomes):
+        return False
     write_cache(conn, batch.cache_rows)
     merge_edges(conn, lineage_table_edges, batch.table_edges)
     merge_edges(conn, lineage_column_edges, batch.column_edges)
@@ -141,6 +148,7 @@ def _save(conn: Connection, batch: LineageBatch, now: datetime) -> None:
             for q, o in batch.outcomes.items()
         ],
     )
+    return True
 
 
 def _metadata(conn: Connection, run: Counter[str], views: LineageBatch) -> dict[str, Any]:

@@ -1,7 +1,5 @@
 """The catalog store: the system of record every asset writes to and reads from."""
 
-from athena_catalog.store import history as _history  # noqa: F401  (usage tables)
-from athena_catalog.store import lineage as _lineage  # noqa: F401  (lineage tables)
 from athena_catalog.store.catalog import ApplyResult, DeletionPolicy, apply_snapshot
 from athena_catalog.store.connection import (
     CatalogStore,

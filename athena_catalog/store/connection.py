@@ -1,10 +1,12 @@
-"""Opening the catalog store and serializing its writers.
+"""Opening the catalog store, upgrading its schema, and serializing its writers.
 
 Every write goes through :meth:`CatalogStore.write`, one transaction that holds the store's
 write lock: ``BEGIN IMMEDIATE`` on SQLite (WAL mode, long busy timeout), a transaction-scoped
 advisory lock on PostgreSQL. Concurrent Dagster runs and multiprocess steps therefore queue
 instead of failing, and each writer diffs against what the previous one committed, so no
-write is lost. A failure anywhere inside rolls the whole transaction back.
+write is lost. A failure anywhere inside rolls the whole transaction back. Opening a store
+brings its schema to the newest Alembic revision inside one such transaction (see
+:mod:`athena_catalog.store.migrations`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from athena_catalog.store.schema import metadata
+from athena_catalog.store import migrations
 
 # Any fixed 64-bit number: the key of the advisory lock all writers of one PostgreSQL store share.
 _PG_LOCK_KEY = 0x41544843415431
@@ -62,13 +64,18 @@ class CatalogStore:
         self.dialect = parsed.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise StoreError(f"catalog store must be SQLite or PostgreSQL, got {self.url}")
-        self.engine: Engine = _make_engine(url, self.dialect)
+        self.engine: Engine = _make_engine(url, self.dialect, self.url)
         try:
-            with self.write():  # creates missing tables under the write lock
-                pass
+            self.upgraded_from = self.upgrade()
         except Exception as e:
             self.engine.dispose()
             raise StoreError(f"cannot open the catalog store {self.url}: {e}") from e
+
+    def upgrade(self) -> str | None:
+        """Bring the schema to the newest revision, under the write lock; returns the
+        revision the store was at (None when it was empty)."""
+        with self.write() as conn:
+            return migrations.upgrade(conn)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -76,7 +83,6 @@ class CatalogStore:
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            metadata.create_all(conn, checkfirst=True)
             yield conn
 
     @contextmanager
@@ -91,12 +97,22 @@ class CatalogStore:
         return f"CatalogStore({self.url!r})"
 
 
-def _make_engine(url: str, dialect: str) -> Engine:
+def _make_engine(url: str, dialect: str, shown: str) -> Engine:
     if dialect == "postgresql":
         return create_engine(url, pool_pre_ping=True)
     path = make_url(url).database
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a parent is a file, or not writable
+            where = e.filename or Path(path).parent
+            if isinstance(e, FileExistsError | NotADirectoryError):
+                reason = f"{where} is a file, not a folder"
+            else:
+                reason = f"{where}: {e.strerror or type(e).__name__}"
+            raise StoreError(
+                f"cannot create the folder of the catalog store {shown}: {reason}"
+            ) from None
     engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

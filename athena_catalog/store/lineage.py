@@ -15,13 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Connection,
-    Index,
-    Integer,
-    String,
     Table,
-    Text,
     and_,
     bindparam,
     delete,
@@ -30,58 +25,14 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy import Column as Col
 
-from athena_catalog.store.schema import TS, catalog_columns, catalog_tables, metadata
-
-NAME = String(1024)  # a table fqn or an S3 URI
-
-_STATS = (
-    Col("first_seen", TS),
-    Col("last_seen", TS),
-    Col("query_count", Integer, nullable=False, default=0),
-    Col("example_query_id", String(128)),
-)
-
-lineage_table_edges = Table(
-    "lineage_table_edges",
-    metadata,
-    Col("source_fqn", NAME, primary_key=True),
-    Col("target_fqn", NAME, primary_key=True),
-    Col("kind", String(16), primary_key=True),  # query, view, s3 (later dbt)
-    *(c.copy() for c in _STATS),
-    Index("ix_lineage_table_edges_target", "target_fqn"),
-)
-
-lineage_column_edges = Table(
-    "lineage_column_edges",
-    metadata,
-    Col("source_table_fqn", NAME, primary_key=True),
-    Col("source_column", String(255), primary_key=True),
-    Col("target_table_fqn", NAME, primary_key=True),
-    Col("target_column", String(255), primary_key=True),
-    Col("kind", String(16), primary_key=True),
-    *(c.copy() for c in _STATS),
-    Index("ix_lineage_column_edges_target", "target_table_fqn"),
-)
-
-lineage_parse_cache = Table(
-    "lineage_parse_cache",
-    metadata,
-    Col("fingerprint", String(64), primary_key=True),  # includes the parser version
-    Col("schema_version", String(64), nullable=False),  # digest of the touched tables' schemas
-    Col("tables", JSON, nullable=False),
-    Col("result", JSON, nullable=False),
-    Col("parsed_at", TS, nullable=False),
-)
-
-lineage_statements = Table(
-    "lineage_statements",
-    metadata,
-    Col("query_id", String(128), primary_key=True),
-    Col("fingerprint", String(64), nullable=False),
-    Col("outcome", Text, nullable=False),  # "ok", "no lineage", or why it was not analysed
-    Col("analysed_at", TS, nullable=False),
+from athena_catalog.store.schema import (
+    catalog_columns,
+    catalog_tables,
+    lineage_column_edges,
+    lineage_parse_cache,
+    lineage_statements,
+    lineage_table_edges,
 )
 
 EDGE_KEYS = {
@@ -139,6 +90,7 @@ class ViewDefinition:
     fqn: str
     catalog: str
     database: str
+    name: str
     sql: str
     first_seen: datetime
     last_seen: datetime
@@ -150,6 +102,7 @@ def read_views(conn: Connection) -> list[ViewDefinition]:
             catalog_tables.c.fqn,
             catalog_tables.c.catalog,
             catalog_tables.c.database,
+            catalog_tables.c.name,
             catalog_tables.c.view_sql,
             catalog_tables.c.first_seen,
             catalog_tables.c.last_seen,
@@ -192,6 +145,21 @@ def write_cache(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def record_statements(conn: Connection, rows: list[dict[str, Any]]) -> None:
     for chunk in _chunks(rows, 1000):
         conn.execute(insert(lineage_statements), chunk)
+
+
+def analysed(conn: Connection, query_ids: Iterable[str]) -> set[str]:
+    """Which of ``query_ids`` are recorded as analysed. Read inside the write transaction
+    that would record them: a concurrent run may have analysed them since they were read."""
+    found: set[str] = set()
+    for chunk in _chunks(list(query_ids), 500):
+        found.update(
+            conn.execute(
+                select(lineage_statements.c.query_id).where(
+                    lineage_statements.c.query_id.in_(chunk)
+                )
+            ).scalars()
+        )
+    return found
 
 
 def statement_outcomes(conn: Connection) -> dict[str, int]:
@@ -257,6 +225,7 @@ __all__ = [
     "EdgeStats",
     "Edges",
     "ViewDefinition",
+    "analysed",
     "clear_lineage",
     "lineage_column_edges",
     "lineage_parse_cache",

@@ -1,12 +1,38 @@
-"""The catalog store's tables. The README's "Catalog store schema" section documents them."""
+"""Every table of the catalog store, defined in this one module on one ``metadata``.
+
+The README's "Catalog store schema" section documents them. The schema in a store is managed
+by the Alembic revisions in :mod:`athena_catalog.store.migrations`: a change here needs a new
+revision there (the README's "The catalog store" section says how).
+
+Names, fqns, ids, locations and work groups are unbounded ``Text``: AWS bounds some of them
+(Glue names at 255 characters, work groups at 128) but a quoted fqn joins three names, and
+imported history bounds nothing, so a length limit here would only move a failure into the
+store. Short ``String`` columns hold the project's own codes (kinds, roles, states, digests).
+
+``query_history`` keeps every field Athena reports (OpenMetadata's usage keeps few), plus what
+ingestion derives once: ``source`` (user, athena_catalog, dbt), ``day`` (UTC date, so usage
+groups by day the same way on SQLite and PostgreSQL) and ``billed_bytes`` (Athena's billing
+rule, see ``athena_catalog.usage.ingest.billed_bytes``). ``history_cursors`` holds, per engine
+and work group, the submission time up to which history is completely stored; it is written
+in the same transaction as the rows it covers. ``query_tables`` is the resolved read/write set
+of each query (from the lineage parser), the one input every usage aggregate is computed from
+in SQL, and ``query_joins`` its join keys; the ``table_*`` and ``work_group_*`` tables are the
+aggregates, rebuilt over the usage window on each ``table_usage`` run.
+
+Lineage edges are aggregated over every statement ever analysed (``lineage_statements``);
+``lineage_parse_cache`` keeps one parse per statement fingerprint.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -23,9 +49,9 @@ TS = DateTime(timezone=True)
 catalog_catalogs = Table(
     "catalog_catalogs",
     metadata,
-    Column("name", String(255), primary_key=True),  # lower case
-    Column("display_name", String(255), nullable=False),
-    Column("catalog_type", String(32), nullable=False),
+    Column("name", Text, primary_key=True),  # lower case
+    Column("display_name", Text, nullable=False),
+    Column("catalog_type", Text, nullable=False),
     Column("description", Text),
     Column("parameters", JSON, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
@@ -36,9 +62,9 @@ catalog_catalogs = Table(
 catalog_schemas = Table(
     "catalog_schemas",
     metadata,
-    Column("fqn", String(512), primary_key=True),  # catalog.database, lower case
-    Column("catalog", String(255), nullable=False),
-    Column("name", String(255), nullable=False),
+    Column("fqn", Text, primary_key=True),  # catalog.database, lower case
+    Column("catalog", Text, nullable=False),
+    Column("name", Text, nullable=False),
     Column("description", Text),
     Column("location", Text),
     Column("parameters", JSON, nullable=False),
@@ -50,16 +76,16 @@ catalog_schemas = Table(
 catalog_tables = Table(
     "catalog_tables",
     metadata,
-    Column("fqn", String(768), primary_key=True),  # catalog.database.table, lower case
-    Column("catalog", String(255), nullable=False),
-    Column("database", String(255), nullable=False),
-    Column("name", String(255), nullable=False),
-    Column("table_type", String(32), nullable=False),
+    Column("fqn", Text, primary_key=True),  # catalog.database.table, lower case
+    Column("catalog", Text, nullable=False),
+    Column("database", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("table_type", Text, nullable=False),
     Column("description", Text),
     Column("location", Text),
-    Column("storage_format", String(64)),
+    Column("storage_format", Text),
     Column("view_sql", Text),
-    Column("owner", String(255)),
+    Column("owner", Text),
     Column("parameters", JSON, nullable=False),
     Column("tags", JSON, nullable=False),
     Column("created_at", TS),
@@ -73,8 +99,8 @@ catalog_tables = Table(
 catalog_columns = Table(
     "catalog_columns",
     metadata,
-    Column("table_fqn", String(768), primary_key=True),
-    Column("name", String(255), primary_key=True),
+    Column("table_fqn", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
     Column("ordinal", Integer, nullable=False),
     Column("data_type", Text, nullable=False),
     Column("description", Text),
@@ -86,11 +112,11 @@ schema_changes = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("detected_at", TS, nullable=False),
-    Column("table_fqn", String(768), nullable=False, index=True),
+    Column("table_fqn", Text, nullable=False, index=True),
     # table_created, table_deleted, table_restored, column_added, column_removed,
     # column_type_changed
     Column("change", String(32), nullable=False),
-    Column("column_name", String(255)),
+    Column("column_name", Text),
     Column("old_type", Text),
     Column("new_type", Text),
     Column("run_id", String(64)),
@@ -105,4 +131,196 @@ crawl_runs = Table(
     Column("started_at", TS, nullable=False),
     Column("finished_at", TS, nullable=False),
     Column("summary", JSON, nullable=False),  # counts and listing errors
+)
+
+
+# -- query history and usage
+
+query_history = Table(
+    "query_history",
+    metadata,
+    Column("query_id", Text, primary_key=True),
+    Column("query", Text, nullable=False),
+    Column("statement_type", String(16)),  # DDL, DML, UTILITY, or None when Athena omits it
+    Column("state", String(16), nullable=False),  # SUCCEEDED, FAILED, CANCELLED
+    Column("work_group", Text, nullable=False),
+    Column("catalog", Text),
+    Column("database", Text),
+    Column("submitted_at", TS, nullable=False),
+    Column("completed_at", TS),
+    Column("day", Date, nullable=False),  # UTC date of submitted_at
+    Column("data_scanned_bytes", BigInteger),
+    Column("billed_bytes", BigInteger, nullable=False, default=0),
+    Column("engine_ms", BigInteger),
+    Column("error_message", Text),
+    Column("source", String(16), nullable=False),  # user, athena_catalog, dbt
+    Column("query_truncated", Boolean, nullable=False, default=False),
+    Column("resolved", Boolean, nullable=False, default=False),  # query_tables filled in
+    Index("ix_query_history_day", "day"),
+    Index("ix_query_history_wg_time", "work_group", "submitted_at"),
+    Index("ix_query_history_unresolved", "resolved"),
+)
+
+history_cursors = Table(
+    "history_cursors",
+    metadata,
+    Column("engine", String(16), primary_key=True),
+    Column("work_group", Text, primary_key=True),
+    Column("submitted_at", TS, nullable=False),  # everything submitted before is stored
+    Column("updated_at", TS, nullable=False),
+)
+
+# Records ingestion could not store, with why; ``query_id`` is None when even that was unusable.
+history_rejects = Table(
+    "history_rejects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("query_id", Text),
+    Column("work_group", Text),
+    Column("reason", String(64), nullable=False),
+    Column("detail", Text),
+    Column("seen_at", TS, nullable=False),
+    Column("run_id", String(64)),
+)
+
+query_tables = Table(
+    "query_tables",
+    metadata,
+    Column("query_id", Text, primary_key=True),
+    Column("table_fqn", Text, primary_key=True),
+    Column("role", String(8), primary_key=True),  # read, write
+    Column("fingerprint", String(40), nullable=False),
+    Column("bytes_share", BigInteger, nullable=False, default=0),  # scanned bytes / tables read
+    Column("billed_share", BigInteger, nullable=False, default=0),
+    Index("ix_query_tables_table", "table_fqn", "role"),
+)
+
+query_joins = Table(
+    "query_joins",
+    metadata,
+    Column("query_id", Text, primary_key=True),
+    Column("left_fqn", Text, primary_key=True),
+    Column("right_fqn", Text, primary_key=True),
+    # One row per column pair the query equates in a join condition (the lineage parser's join
+    # keys): "left_column = right_column", the columns of left_fqn and right_fqn. "" was the
+    # co-read approximation of stores resolved before join keys; resolve() replaces them.
+    Column("columns", Text, primary_key=True),
+)
+
+query_fingerprints = Table(
+    "query_fingerprints",
+    metadata,
+    Column("fingerprint", String(40), primary_key=True),
+    Column("normalized", Text, nullable=False),  # the query with literals and spacing folded
+)
+
+table_usage_daily = Table(
+    "table_usage_daily",
+    metadata,
+    Column("table_fqn", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("read_count", Integer, nullable=False),
+    Column("write_count", Integer, nullable=False),
+    Column("work_groups", Integer, nullable=False),  # distinct work groups reading or writing
+    Column("bytes_scanned", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("last_read_at", TS),
+)
+
+table_usage_summary = Table(
+    "table_usage_summary",
+    metadata,
+    Column("table_fqn", Text, primary_key=True),
+    Column("window_days", Integer, nullable=False),
+    Column("read_count", Integer, nullable=False),
+    Column("write_count", Integer, nullable=False),
+    Column("bytes_scanned", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("popularity_percentile", Float, nullable=False),  # 0..100, higher is more read
+    Column("last_read_at", TS),
+    Column("unused", Boolean, nullable=False),  # cataloged, not read within unused_days
+    Column("size_bytes", BigInteger),  # from the table's parameters, where known
+    Column("computed_at", TS, nullable=False),
+)
+
+# Frequently joined tables: queries in the window per table pair and join column pair.
+table_joins = Table(
+    "table_joins",
+    metadata,
+    Column("left_fqn", Text, primary_key=True),
+    Column("right_fqn", Text, primary_key=True),
+    Column("columns", Text, primary_key=True),  # "left_column = right_column"
+    Column("query_count", Integer, nullable=False),
+)
+
+table_top_queries = Table(
+    "table_top_queries",
+    metadata,
+    Column("table_fqn", Text, primary_key=True),
+    Column("fingerprint", String(40), primary_key=True),
+    Column("rank", Integer, nullable=False),
+    Column("query_count", Integer, nullable=False),
+)
+
+work_group_cost_daily = Table(
+    "work_group_cost_daily",
+    metadata,
+    Column("work_group", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("queries", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("bytes_scanned", BigInteger, nullable=False),
+    Column("billed_bytes", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+)
+
+
+# -- lineage
+
+_STATS = (
+    Column("first_seen", TS),
+    Column("last_seen", TS),
+    Column("query_count", Integer, nullable=False, default=0),
+    Column("example_query_id", Text),
+)
+
+lineage_table_edges = Table(
+    "lineage_table_edges",
+    metadata,
+    Column("source_fqn", Text, primary_key=True),
+    Column("target_fqn", Text, primary_key=True),
+    Column("kind", String(16), primary_key=True),  # query, view, s3 (later dbt)
+    *(c.copy() for c in _STATS),
+    Index("ix_lineage_table_edges_target", "target_fqn"),
+)
+
+lineage_column_edges = Table(
+    "lineage_column_edges",
+    metadata,
+    Column("source_table_fqn", Text, primary_key=True),
+    Column("source_column", Text, primary_key=True),
+    Column("target_table_fqn", Text, primary_key=True),
+    Column("target_column", Text, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    *(c.copy() for c in _STATS),
+    Index("ix_lineage_column_edges_target", "target_table_fqn"),
+)
+
+lineage_parse_cache = Table(
+    "lineage_parse_cache",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),  # includes the parser version
+    Column("schema_version", String(64), nullable=False),  # digest of the touched tables' schemas
+    Column("tables", JSON, nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("parsed_at", TS, nullable=False),
+)
+
+lineage_statements = Table(
+    "lineage_statements",
+    metadata,
+    Column("query_id", Text, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("outcome", Text, nullable=False),  # "ok", "no lineage", or why it was not analysed
+    Column("analysed_at", TS, nullable=False),
 )

@@ -46,6 +46,10 @@ MB = 1024 * 1024
 MIN_BILLED_BYTES = 10 * MB
 # How undecodable bytes arrive in Python text (surrogateescape and friends).
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Query ids and work group names: AWS caps both at 128 characters, imports cap nothing, and
+# PostgreSQL indexes them (a B-tree entry holds at most 2704 bytes), so longer ones are rejected.
+MAX_ID_BYTES = 1024
+BIGINT_MAX = 2**63 - 1  # the largest count both stores hold
 
 
 def billed_bytes(state: str, statement_type: str | None, scanned: int | None) -> int:
@@ -96,7 +100,7 @@ def _clean_text(value: str, stats: IngestStats) -> str:
 def _count(value: Any, name: str, stats: IngestStats) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BIGINT_MAX:
         stats.repaired[f"invalid_{name}"] += 1
         return None
     return value
@@ -111,6 +115,31 @@ class RejectedRecord(ValueError):
         self.detail = detail
 
 
+def _identifier(value: Any, field: str) -> str:
+    """A query id or work group name the store can key on, else RejectedRecord."""
+    if not isinstance(value, str) or not value:
+        raise RejectedRecord(f"missing_{field}", repr(value)[:100])
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        raise RejectedRecord(f"{field}_too_long", f"{size} bytes, at most {MAX_ID_BYTES}")
+    if "\x00" in value or _SURROGATE.search(value):
+        raise RejectedRecord(f"invalid_{field}", "holds a NUL or an undecodable character")
+    return value
+
+
+def _storable(value: Any) -> str | None:
+    """Text of a rejected record as any store holds it: NULs and lone surrogates replaced."""
+    if not isinstance(value, str):
+        return None
+    return _SURROGATE.sub("\ufffd", value.replace("\x00", "\ufffd"))
+
+
+def _shown(value: Any) -> str | None:
+    """A rejected record's id or work group, storable and cut to a readable length."""
+    value = _storable(value)
+    return value if value is None or len(value) <= 256 else value[:255] + "\u2026"
+
+
 def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
     """The stored row of an execution; None while it is QUEUED or RUNNING.
 
@@ -120,6 +149,8 @@ def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
         return None
     if q.state not in FINAL_STATES:
         raise RejectedRecord("unknown_state", repr(q.state)[:100])
+    query_id = _identifier(q.query_id, "query_id")
+    work_group = _identifier(q.work_group, "work_group")
     text = q.query.decode("utf-8", "replace") if isinstance(q.query, bytes) else q.query
     if not isinstance(text, str) or not text.strip():
         raise RejectedRecord("empty_query")
@@ -136,13 +167,13 @@ def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
     source = query_source(text)
     stats.sources[source] += 1
     return {
-        "query_id": q.query_id,
+        "query_id": query_id,
         "query": text,
         "statement_type": statement_type,
         "state": q.state,
-        "work_group": q.work_group,
-        "catalog": q.catalog,
-        "database": q.database,
+        "work_group": work_group,
+        "catalog": _clean_text(q.catalog, stats) if q.catalog else None,
+        "database": _clean_text(q.database, stats) if q.database else None,
         "submitted_at": submitted_at,
         "completed_at": _as_utc(q.completed_at) if q.completed_at else None,
         "day": submitted_at.date(),
@@ -211,13 +242,17 @@ class HistoryWriter:
 
 
 def _upsert_cursor(conn: Connection, engine: str, work_group: str, at: datetime) -> None:
+    """Moves the cursor forward only: a concurrent run that read an older cursor must not
+    pull back one a faster run already advanced."""
     now = datetime.now(UTC)
     values = {"engine": engine, "work_group": work_group, "submitted_at": at, "updated_at": now}
     conn.execute(
         dialect_insert(conn, history_cursors)
         .values(values)
         .on_conflict_do_update(
-            index_elements=["engine", "work_group"], set_={"submitted_at": at, "updated_at": now}
+            index_elements=["engine", "work_group"],
+            set_={"submitted_at": at, "updated_at": now},
+            where=history_cursors.c.submitted_at < at,
         )
     )
 
@@ -277,7 +312,12 @@ class _Chunker:
     ) -> None:
         self.stats.rejected[reason] += 1
         self.rejects.append(
-            {"query_id": query_id, "work_group": work_group, "reason": reason, "detail": detail}
+            {
+                "query_id": _shown(query_id),
+                "work_group": _shown(work_group),
+                "reason": reason,
+                "detail": _storable(detail),
+            }
         )
 
     def flush(self, cursor: tuple[str, datetime] | None = None) -> None:
