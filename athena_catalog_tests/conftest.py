@@ -129,22 +129,32 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-@pytest.fixture
-def fresh_postgres_url(postgres_url: str) -> str:
-    """An empty database on the session's server, one per test."""
+def new_postgres_database(server_url: str) -> str:
+    """The URL of a new, empty database on the server at ``server_url``."""
     import sqlalchemy as sa
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> str:
+    """An empty database on the session's server, one per test."""
+    return new_postgres_database(postgres_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty catalog store's URL on each backend: an SQLite file, a fresh PostgreSQL database."""
+    return backend_store_url(request, tmp_path)
+
+
+def backend_store_url(request: pytest.FixtureRequest, folder: Path) -> str:
+    """An empty store on ``request.param``'s backend, for fixtures of any scope."""
     if request.param == "postgresql":
-        return request.getfixturevalue("fresh_postgres_url")
-    return f"sqlite:///{tmp_path / 'catalog.db'}"
+        return new_postgres_database(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{folder / 'catalog.db'}"

@@ -19,10 +19,11 @@ from athena_catalog.store.resource import CatalogStoreResource
 RUN_CONFIG = {"ops": {"query_history": {"config": {"query_log_days": 120}}}}
 
 
-def materialized_demo(home: Path) -> str:
-    """Build the demo under ``home``, materialize metadata, history and lineage; the store URL."""
+def materialized_demo(home: Path, url: str | None = None) -> str:
+    """Build the demo under ``home``, materialize metadata, history and lineage into the store
+    at ``url`` (default: SQLite under ``home``); the store URL."""
     build_demo(home)
-    url = f"sqlite:///{home / 'catalog.db'}"
+    url = url or f"sqlite:///{home / 'catalog.db'}"
     resources = {
         "athena": AthenaResource(engine="local", local_home=str(home)),
         "catalog_store": CatalogStoreResource(url=url),

@@ -18,12 +18,14 @@ from athena_catalog.store.lineage import (
     read_edges,
 )
 from athena_catalog.store.resource import CatalogStoreResource
+from athena_catalog_tests.conftest import backend_store_url
 from athena_catalog_tests.demo_fixtures import materialized_demo
 
 
-@pytest.fixture(scope="module")
-def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return materialized_demo(tmp_path_factory.mktemp("home"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    home = tmp_path_factory.mktemp("home")
+    return materialized_demo(home, backend_store_url(request, home))
 
 
 def _edges(url: str) -> tuple[dict, dict]:

@@ -38,6 +38,7 @@ from athena_catalog.store.history import (
 from athena_catalog.store.lineage import read_schema
 from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog.usage.aggregate import UsageOptions, aggregate, lineage_resolver, resolve
+from athena_catalog_tests.conftest import backend_store_url
 
 DAYS = 3
 WINDOW = 120  # the demo's history lies weeks before today
@@ -53,8 +54,10 @@ DBT_QUERY = (
 )
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """The demo's first days, one query of our own and one of dbt's, then one usage run."""
     home = tmp_path_factory.mktemp("home")
     build_demo(home, days=DAYS)
@@ -62,7 +65,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     engine.execute(mark("SELECT count(*) FROM raw.products"), database="raw")
     engine.execute(DBT_QUERY, database="raw")
     engine.close()
-    url = f"sqlite:///{home / 'catalog.db'}"
+    url = backend_store_url(request, home)
     result = materialize(home, url)
     assert result.success
     return {"home": home, "url": url, "result": result}
