@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from athena_catalog.engines.base import Database, DataCatalog, Engine, EngineError, Table
 from athena_catalog.filters import FilterPattern
+from athena_catalog.names import schema_fqn
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ class Snapshot:
 
 
 def schema_key(catalog: str, database: str) -> str:
-    return f"{catalog}.{database}".lower()
+    """A database's key in snapshots and the store: its unambiguous ``schema_fqn``."""
+    return schema_fqn(catalog, database)
 
 
 def crawl(engine: Engine, options: CrawlOptions) -> Snapshot:

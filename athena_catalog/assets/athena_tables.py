@@ -44,9 +44,13 @@ Fqn = str
 Edge = tuple[Fqn, Fqn]  # (upstream, downstream)
 
 
-def table_key(fqn: Fqn) -> dg.AssetKey:
-    """``catalog.database.table`` (lower case, as stored) -> ``athena/catalog/database/table``."""
-    return dg.AssetKey([KEY_PREFIX, *fqn.split(".", 2)])
+def table_key(catalog: str, database: str, name: str) -> dg.AssetKey:
+    """``athena/<catalog>/<database>/<table>``, lower case, from the table's parts as stored.
+
+    Dagster accepts any string as a key component (dots, quotes, spaces, unicode, slashes),
+    so each part is kept verbatim: one component per part makes the mapping injective (two
+    tables never share a key) without sanitizing, and plain names read as in Athena."""
+    return dg.AssetKey([KEY_PREFIX, catalog.lower(), database.lower(), name.lower()])
 
 
 def table_cap() -> int:
@@ -104,13 +108,24 @@ def _store_exists(url: str) -> bool:
 def _specs(conn: Connection) -> list[dg.AssetSpec]:
     t = catalog_tables.c
     tables = conn.execute(
-        select(t.fqn, t.table_type, t.description, t.location, t.storage_format, t.owner, t.tags)
+        select(
+            t.fqn,
+            t.catalog,
+            t.database,
+            t.name,
+            t.table_type,
+            t.description,
+            t.location,
+            t.storage_format,
+            t.owner,
+            t.tags,
+        )
         .where(t.deleted.is_(False))
         .order_by(t.fqn)
     ).all()
-    live = {row.fqn for row in tables}
+    keys = {row.fqn: table_key(row.catalog, row.database, row.name) for row in tables}
     columns = _columns(conn)
-    upstream, column_lineage = _lineage(conn, live)
+    upstream, column_lineage = _lineage(conn, set(keys))
     deps, cyclic = _acyclic_deps(upstream)
     specs = []
     for row in tables:
@@ -119,7 +134,7 @@ def _specs(conn: Connection) -> list[dg.AssetSpec]:
             **TableMetadataSet(
                 table_name=row.fqn,
                 column_schema=dg.TableSchema(columns=[c for c, _ in columns.get(row.fqn, [])]),
-                column_lineage=_column_lineage(column_lineage.get(row.fqn, {})),
+                column_lineage=_column_lineage(column_lineage.get(row.fqn, {}), keys),
             ),
             "table_type": row.table_type,
         }
@@ -134,11 +149,11 @@ def _specs(conn: Connection) -> list[dg.AssetSpec]:
         metadata |= {k: v for k, v in optional.items() if v}
         specs.append(
             dg.AssetSpec(
-                key=table_key(row.fqn),
+                key=keys[row.fqn],
                 group_name=GROUP,
                 description=row.description or None,
                 kinds=_kinds(row.table_type),
-                deps=[table_key(u) for u in sorted(deps.get(row.fqn, ()))],
+                deps=[keys[u] for u in sorted(deps.get(row.fqn, ()))],
                 tags=tags,
                 metadata=metadata,
             )
@@ -206,14 +221,14 @@ def _lineage(conn: Connection, live: set[Fqn]) -> tuple[list[Edge], dict[Fqn, Co
     return edges, columns
 
 
-def _column_lineage(by_column: ColumnLineage) -> dg.TableColumnLineage | None:
+def _column_lineage(
+    by_column: ColumnLineage, keys: Mapping[Fqn, dg.AssetKey]
+) -> dg.TableColumnLineage | None:
     if not by_column:
         return None
     return dg.TableColumnLineage(
         deps_by_column={
-            column: [
-                dg.TableColumnDep(asset_key=table_key(s), column_name=c) for s, c in sorted(deps)
-            ]
+            column: [dg.TableColumnDep(asset_key=keys[s], column_name=c) for s, c in sorted(deps)]
             for column, deps in sorted(by_column.items())
         }
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from athena_catalog.names import table_fqn
+
 # Glue's TableType values, plus ICEBERG for tables whose parameters say table_type=ICEBERG.
 EXTERNAL_TABLE = "EXTERNAL_TABLE"
 MANAGED_TABLE = "MANAGED_TABLE"
@@ -71,6 +73,7 @@ class Table:
 
     @property
     def fqn(self) -> str:
+        """The store's key: unambiguous whatever the parts hold (``athena_catalog.names``)."""
         return table_fqn(self.catalog, self.database, self.name)
 
     @property
@@ -105,11 +108,6 @@ class QueryResult:
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
     query_id: str | None = None
-
-
-def table_fqn(catalog: str, database: str, name: str) -> str:
-    """The store's key for a table: ``catalog.database.table`` in lower case."""
-    return f"{catalog}.{database}.{name}".lower()
 
 
 class Engine(Protocol):

@@ -15,9 +15,10 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 
 from athena_catalog.lineage.result import DIALECT, LineageSchema
+from athena_catalog.names import column_ref, table_fqn
 
-Deps = set[str]  # 'catalog.database.table.column'
-JoinKey = tuple[str, str]  # two equated columns, 'catalog.database.table.column', sorted
+Deps = set[str]  # column refs: 'catalog.database.table.column', quoted where needed
+JoinKey = tuple[str, str]  # two equated column refs, sorted
 Output = tuple[str, Deps, bool]  # name, sources, whether it is a plain column pass-through
 
 _UNNAMED = re.compile(r"_col_(\d+)")
@@ -36,8 +37,8 @@ def lower_identifiers(expression: exp.Expr) -> None:
 
 
 def table_name(table: exp.Table, catalog: str, database: str) -> str:
-    """``catalog.database.table`` of a table reference, completed from the statement context."""
-    return f"{table.catalog or catalog}.{table.db or database}.{table.name}".lower()
+    """The fqn of a table reference, completed from the statement context."""
+    return table_fqn(table.catalog or catalog, table.db or database, table.name)
 
 
 def trace_query(
@@ -179,7 +180,7 @@ class _Tracer:
 
     def _from_source(self, source: exp.Table | Scope, name: str) -> tuple[Deps, bool]:
         if isinstance(source, exp.Table):
-            return {f"{table_name(source, self.catalog, self.database)}.{name}"}, True
+            return {column_ref(table_name(source, self.catalog, self.database), name)}, True
         expr = source.expression
         if isinstance(expr, exp.Unnest):
             return self._unnested(source, expr, name), False

@@ -10,7 +10,7 @@ import hashlib
 import re
 
 # Bump when parsing rules change: cached results of older rules are then ignored.
-PARSER_VERSION = "2"  # 2: join keys
+PARSER_VERSION = "3"  # 2: join keys; 3: names quoted where a part holds a dot or quote
 
 # Comments, string literals, quoted identifiers, numbers and whitespace runs; everything
 # else is copied in lower case. Unrolled quote loops keep the scan linear and fast.

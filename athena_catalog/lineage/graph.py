@@ -17,6 +17,7 @@ from typing import Any
 from athena_catalog.lineage.fingerprint import fingerprint
 from athena_catalog.lineage.parser import DEFAULT_TIMEOUT_S, parse_lineage
 from athena_catalog.lineage.result import LineageResult, LineageSchema, is_s3
+from athena_catalog.names import split_column_ref, sql_name
 from athena_catalog.store.lineage import Edges, EdgeStats, ViewDefinition
 
 PARALLEL_MIN = 400  # fewer misses than this are parsed in-process: spawning costs ~1 s
@@ -57,7 +58,7 @@ class LineageBatch:
             _add(self.table_edges, (source, target, edge_kind), stats)
         for column, deps in result.columns.items():
             for dep in deps:
-                table, source_column = dep.rsplit(".", 1)
+                table, source_column = split_column_ref(dep)
                 edge_kind = "s3" if is_s3(target) else kind
                 _add(self.column_edges, (table, source_column, target, column, edge_kind), stats)
 
@@ -121,7 +122,7 @@ class LineageAnalyser:
         todo: dict[str, tuple[str, str, str]] = {}
         keyed = []
         for v in views:
-            name = ".".join('"' + p.replace('"', '""') + '"' for p in v.fqn.split(".", 2))
+            name = sql_name(v.catalog, v.database, v.name)
             sql = f"CREATE OR REPLACE VIEW {name} AS\n{v.sql}"
             fp = fingerprint(sql, v.catalog, v.database)
             keyed.append((v, fp))

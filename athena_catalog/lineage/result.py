@@ -9,12 +9,16 @@ from typing import Any
 
 from sqlglot.schema import MappingSchema
 
+from athena_catalog.names import table_parts
+
 DIALECT = "athena"
 
 
 @dataclass
 class LineageResult:
-    """One statement's lineage. Names are fully qualified and lower case; S3 URIs verbatim."""
+    """One statement's lineage. Table names are fqns and columns of tables column refs
+    (``athena_catalog.names``): fully qualified, lower case, a part holding a dot or a double
+    quote double-quoted; S3 URIs verbatim."""
 
     target: str | None = None
     sources: set[str] = field(default_factory=set)
@@ -59,8 +63,9 @@ def is_s3(name: str) -> bool:
 
 
 class LineageSchema:
-    """The crawled schema, ``{'catalog.database.table': {column: athena_type}}``, indexed once
-    and shared by every statement of a run (building sqlglot's schema is not free)."""
+    """The crawled schema, ``{table fqn: {column: athena_type}}`` (fqns as the store writes
+    them, see ``athena_catalog.names``), indexed once and shared by every statement of a run
+    (building sqlglot's schema is not free)."""
 
     def __init__(self, tables: Mapping[str, Mapping[str, str]] | None = None):
         self.tables: dict[str, dict[str, str]] = {
@@ -74,8 +79,8 @@ class LineageSchema:
         if self._mapping is None:
             nested: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
             for fqn, cols in self.tables.items():
-                parts = fqn.split(".", 2)
-                if len(parts) == 3 and cols:
+                parts = _table_parts(fqn)
+                if parts is not None and cols:
                     catalog, database, name = parts
                     nested.setdefault(catalog, {}).setdefault(database, {})[name] = cols
             self._mapping = MappingSchema(nested, dialect=DIALECT, normalize=False)
@@ -93,3 +98,12 @@ class LineageSchema:
             h.update(fqn.encode())
             h.update(repr(list(self.tables.get(fqn, {}).items())).encode())
         return h.hexdigest()
+
+
+def _table_parts(fqn: str) -> tuple[str, str, str] | None:
+    """(catalog, database, table) of a schema key; None for a key that is no table fqn,
+    which resolves nothing rather than failing every statement."""
+    try:
+        return table_parts(fqn)
+    except ValueError:
+        return None

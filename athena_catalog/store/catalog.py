@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
 
 from athena_catalog.crawl import CrawlOptions, Snapshot, schema_key
 from athena_catalog.engines.base import VIRTUAL_VIEW, Column
 from athena_catalog.engines.base import Table as CatalogTable
+from athena_catalog.names import split_fqn
 from athena_catalog.store.connection import CatalogStore
 from athena_catalog.store.schema import (
     catalog_catalogs,
@@ -178,16 +179,7 @@ class _Applier:
         for key, listing in snap.table_listings.items():
             if not listing.ok:
                 continue
-            catalog, _, database = key.partition(".")
-            stored = {
-                r["fqn"]: r
-                for r in self.conn.execute(
-                    select(catalog_tables).where(
-                        func.lower(catalog_tables.c.catalog) == catalog,
-                        func.lower(catalog_tables.c.database) == database,
-                    )
-                ).mappings()
-            }
+            stored = self._stored_tables(key)
             columns = self._stored_columns(stored)
             batch = _TableBatch()
             for t in snap.tables.get(key, []):
@@ -310,6 +302,20 @@ class _Applier:
         if row["table_type"] == VIRTUAL_VIEW and not self.options.include_views:
             return False
         return self.options.table_filter.keeps(row["name"])
+
+    def _stored_tables(self, key: str) -> dict[str, Any]:
+        """Stored rows of one database's tables by fqn, matched on their parts, never by
+        splitting a dotted name. An fqn stored before names were quoted (a dotted part bare)
+        is found too, so the crawl re-keys that table instead of leaving a ghost row."""
+        catalog, database = split_fqn(key, 2)
+        fqn = catalog_tables.c.fqn
+        prefixes = {f"{key}.", f"{catalog}.{database}."}
+        rows = self.conn.execute(
+            select(catalog_tables).where(
+                or_(*(fqn.startswith(p, autoescape=True) for p in sorted(prefixes)))
+            )
+        ).mappings()
+        return {r["fqn"]: r for r in rows if schema_key(r["catalog"], r["database"]) == key}
 
     def _rows(self, table: Table, key: str) -> dict[str, Any]:
         return {r[key]: r for r in self.conn.execute(select(table)).mappings()}

@@ -43,6 +43,7 @@ from athena_catalog.lineage import LineageSchema, parse_lineage
 from athena_catalog.lineage.fingerprint import fingerprint, normalize
 from athena_catalog.lineage.result import is_s3
 from athena_catalog.markers import SOURCE_SELF
+from athena_catalog.names import quote_part, split_column_ref
 from athena_catalog.store.connection import CatalogStore
 from athena_catalog.store.history import (
     dialect_insert,
@@ -106,12 +107,13 @@ def lineage_resolver(schema: LineageSchema | None = None) -> Resolver:
 
 
 def join_rows(keys: Iterable[tuple[str, str]]) -> tuple[tuple[str, str, str], ...]:
-    """``(left table, right table, "left_column = right_column")`` of sorted column pairs."""
+    """``(left table, right table, "left_column = right_column")`` of sorted column pairs;
+    a column holding a dot or a double quote is quoted, as in its column ref."""
     rows = set()
     for a, b in keys:
-        left, left_column = a.rsplit(".", 1)
-        right, right_column = b.rsplit(".", 1)
-        rows.add((left, right, f"{left_column} = {right_column}"))
+        left, left_column = split_column_ref(a)
+        right, right_column = split_column_ref(b)
+        rows.add((left, right, f"{quote_part(left_column)} = {quote_part(right_column)}"))
     return tuple(sorted(rows))
 
 
