@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import dagster as dg
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
@@ -105,6 +105,7 @@ def test_split_fqn_names_what_is_wrong_and_where(text: str, parts: int, message:
         split_fqn(text, parts)
 
 
+@settings(max_examples=300, deadline=None)  # a loaded CI machine must not flake
 @given(st.lists(st.text(), min_size=3, max_size=3), st.text())
 def test_fqn_round_trip_is_exact_for_any_names(parts: list[str], column: str) -> None:
     catalog, database, name = parts
@@ -113,6 +114,7 @@ def test_fqn_round_trip_is_exact_for_any_names(parts: list[str], column: str) ->
     assert split_column_ref(column_ref(fqn, column)) == (fqn, column.lower())
 
 
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.text(alphabet='ab."` ', max_size=4), min_size=3, max_size=3),
     st.lists(st.text(alphabet='ab."` ', max_size=4), min_size=3, max_size=3),
