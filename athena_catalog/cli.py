@@ -10,8 +10,6 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-DEMO_WINDOW_DAYS = 3650
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="athena-catalog", description=__doc__)
@@ -68,20 +66,16 @@ def _materialize_demo() -> int:
     import dagster as dg
 
     from athena_catalog.definitions import defs
+    from athena_catalog.demo.workload import DAYS
     from athena_catalog.store import CatalogStore
     from athena_catalog.store.history import query_history, table_usage_daily
     from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
     from athena_catalog.store.schema import catalog_columns, catalog_tables
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    # The demo's 30 days of history end on a fixed date: read all of it, whatever today is.
-    everything = {"config": {"query_log_days": DEMO_WINDOW_DAYS}}
-    run_config = {
-        "ops": {
-            "query_history": everything,
-            "table_usage": {"config": {"window_days": DEMO_WINDOW_DAYS}},
-        }
-    }
+    # The first history read covers the build night and the simulated days, which end the
+    # day before the build; table_usage's default window covers them, as later runs' will.
+    run_config = {"ops": {"query_history": {"config": {"query_log_days": DAYS + 2}}}}
     result = defs.resolve_job_def("refresh_catalog").execute_in_process(
         run_config=run_config, instance=instance, raise_on_error=False
     )

@@ -15,7 +15,7 @@ from athena_catalog.demo import build_demo
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store.resource import CatalogStoreResource
 
-# The demo's workload spans 30 simulated days; read all of it whatever today is.
+# The first history read covers the demo's build night and 30 days, which end at its build.
 RUN_CONFIG = {"ops": {"query_history": {"config": {"query_log_days": 120}}}}
 
 

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from athena_catalog.demo import DemoSummary, build_demo
-from athena_catalog.demo.workload import setup_time
+from athena_catalog.demo.workload import DAYS, setup_time
 from athena_catalog.engines.base import ICEBERG, MANAGED_TABLE, QueryExecution
 from athena_catalog.engines.local import LocalEngine
+
+# Another day than the module's build (anchored now), whatever today is.
+FIXED_ANCHOR = datetime(2026, 11, 1, 15, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSummary]:
+    """The demo as ``make demo`` builds it: anchored at the build's own time."""
     home = tmp_path_factory.mktemp("demo")
-    return home, build_demo(home)
+    before = datetime.now(UTC)
+    summary = build_demo(home)
+    assert before - timedelta(days=1) < summary.anchor <= datetime.now(UTC)
+    return home, summary
 
 
 @pytest.fixture
@@ -80,12 +89,18 @@ def test_catalog_surface_has_the_variety_the_crawler_needs(engine: LocalEngine) 
     assert odd.view_sql.startswith('SELECT s."from" AS source')
 
 
-def test_history_covers_thirty_days_of_realistic_traffic(engine: LocalEngine) -> None:
+def test_history_covers_thirty_days_of_realistic_traffic(
+    demo: tuple[Path, DemoSummary], engine: LocalEngine
+) -> None:
     history = list(engine.query_history())
     assert {q.work_group for q in history} >= {"primary", "etl", "bi_dashboards", "adhoc"}
     days = {q.submitted_at.date() for q in history}
     assert len(days) == 31  # the build night and 30 simulated days
-    assert min(q.submitted_at for q in history) == setup_time()
+    anchor = demo[1].anchor
+    assert min(q.submitted_at for q in history) == setup_time(anchor)
+    # The 30 simulated days are the 30 days before the build day: none lies ahead of it.
+    assert max(days) == anchor.date() - timedelta(days=1)
+    assert max(q.submitted_at for q in history) < anchor
     kinds = Counter(q.query.lstrip().split(None, 1)[0].upper() for q in history)
     for keyword in ("CREATE", "INSERT", "MERGE", "UNLOAD", "DELETE", "ALTER", "DROP", "SHOW"):
         assert kinds[keyword] > 0, keyword
@@ -107,14 +122,28 @@ def test_history_covers_thirty_days_of_realistic_traffic(engine: LocalEngine) ->
     assert len(unloaded) == 30
 
 
-def test_a_second_build_replays_the_same_history(
+def shifted(row: tuple[object, ...], days: int) -> tuple[object, ...]:
+    """A ``deterministic`` row moved ``days`` later: every ISO date in its text, and its time."""
+
+    def move(match: re.Match[str]) -> str:
+        return (date.fromisoformat(match.group()) + timedelta(days=days)).isoformat()
+
+    query, *rest = row
+    rest[5] = rest[5] + timedelta(days=days)  # submitted_at
+    return (re.sub(r"\b\d{4}-\d{2}-\d{2}\b", move, query), *rest)
+
+
+def test_a_build_on_another_day_replays_the_same_history_shifted(
     demo: tuple[Path, DemoSummary], tmp_path: Path
 ) -> None:
-    """Rebuild the first simulated day elsewhere: identical statements, times and scans."""
-    build_demo(tmp_path, days=1)
+    """Rebuild the first simulated day elsewhere, anchored on a fixed day: the statements,
+    scans and data of the build anchored now, with every date moved by the days between."""
+    summary = build_demo(tmp_path, days=1, anchor=FIXED_ANCHOR)
+    assert summary.anchor == datetime(2026, 11, 1, tzinfo=UTC)  # the day, not the hour
+    shift = (demo[1].anchor - summary.anchor).days
     again, full = LocalEngine(tmp_path), LocalEngine(demo[0])
     try:
-        replay = [deterministic(q) for q in again.query_history()]
+        replay = [shifted(deterministic(q), shift) for q in again.query_history()]
         original = [deterministic(q) for q in full.query_history()][: len(replay)]
         assert replay == original
         untouched = [
@@ -123,17 +152,13 @@ def test_a_second_build_replays_the_same_history(
         ]
         for table in untouched:
             assert again.row_count(*table) == full.row_count(*table) > 0
-        first = again.execute(
-            "SELECT sum(amount), count(DISTINCT customer_id) FROM raw.orders"
-            " WHERE dt < '2026-10-01'"
-        ).rows
-        assert (
-            first
-            == full.execute(
-                "SELECT sum(amount), count(DISTINCT customer_id)"
-                " FROM raw.orders WHERE dt < '2026-10-01'"
-            ).rows
-        )
+        # Orders up to the first simulated day's load: same rows, dates moved.
+        seeded = "SELECT sum(amount), count(DISTINCT customer_id), count(*) FROM raw.orders"
+        first_load = summary.anchor.date() - timedelta(days=DAYS)
+        first = again.execute(f"{seeded} WHERE dt < '{first_load}'").rows
+        moved = first_load + timedelta(days=shift)
+        assert first == full.execute(f"{seeded} WHERE dt < '{moved}'").rows
+        assert first[0][2] > 0
     finally:
         again.close()
         full.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from athena_catalog.assets.lineage import lineage
+from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser
+from athena_catalog.lineage.result import LineageSchema
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.history import query_history as history_table
 from athena_catalog.store.lineage import (
@@ -128,3 +131,94 @@ def test_metadata_counts(store_url: str, tmp_path: Path) -> None:
     assert meta["table_edges"].value == len(_edges(store_url)[0])
     assert set(meta["table_edges_by_kind"].value) == {"query", "view", "s3"}
     assert meta["views"].value == 6
+
+
+def test_the_demo_has_no_identity_self_edges(store_url: str) -> None:
+    """``INSERT INTO raw.orders SELECT * FROM raw.orders`` (the demo's duplicated orders) copies
+    each column onto itself: no column edge from itself, no table edge raw.orders -> raw.orders."""
+    tables, columns = _edges(store_url)
+    assert not [k for k in columns if k[0] == k[2] and k[1] == k[3]]
+    assert not [k for k in tables if k[0] == k[1]]
+    store = CatalogStore(store_url)
+    try:
+        with store.read() as conn:
+            h, s = history_table.c, lineage_statements.c
+            outcome = conn.execute(
+                select(s.outcome)
+                .join(history_table, h.query_id == s.query_id)
+                .where(h.query.like("INSERT INTO raw.orders SELECT * FROM raw.orders%"))
+            ).scalar_one()
+    finally:
+        store.close()
+    assert outcome == "ok"  # analysed, not skipped
+
+
+IDENTITY_CASES = [
+    # (statement, column edges within t, table edge t -> t kept)
+    ("UPDATE raw.t SET a = b * 2 WHERE b > 0", {("b", "a")}, False),
+    ("UPDATE raw.t SET a = a WHERE b = 1", set(), False),
+    ("INSERT INTO raw.t SELECT * FROM raw.t WHERE a > 1", set(), False),
+    (
+        "MERGE INTO raw.t d USING raw.t s ON d.a = s.a WHEN MATCHED THEN UPDATE SET b = s.b",
+        set(),
+        False,
+    ),
+    ("INSERT INTO raw.t (a, b) SELECT b, a FROM raw.t", {("b", "a"), ("a", "b")}, True),
+    ("INSERT INTO raw.t (a, b) SELECT a, b + 1 FROM raw.t", set(), False),
+]
+
+
+@pytest.mark.parametrize(("sql", "within", "self_table"), IDENTITY_CASES)
+def test_identity_edges_are_left_out_and_intra_table_dependencies_kept(
+    sql: str, within: set[tuple[str, str]], self_table: bool
+) -> None:
+    t = "awsdatacatalog.raw.t"
+    analyser = LineageAnalyser(LineageSchema({t: {"a": "int", "b": "int"}}), workers=1)
+    statement = HistoryStatement("q-1", sql, None, "raw", datetime(2026, 1, 1, tzinfo=UTC))
+    batch = analyser.statements([statement], lambda fps: {})
+    assert batch.outcomes == {"q-1": "ok"}
+    assert {(k[1], k[3]) for k in batch.column_edges if k[0] == k[2] == t} == within
+    assert ((t, t, "query") in batch.table_edges) == self_table
+
+
+def test_a_synthetic_update_keeps_its_intra_table_edge(store_url: str) -> None:
+    """Runs last: it adds to the demo's history. UPDATE t SET a = b keeps t.b -> t.a on the
+    demo store; UPDATE t SET a = a adds nothing."""
+    dim = "awsdatacatalog.staging.customer_dim_ice"
+    now = datetime.now(UTC)
+    store = CatalogStore(store_url)
+    try:
+        with store.write() as conn:
+            conn.execute(
+                insert(history_table),
+                [
+                    {
+                        "query_id": f"q-update-{n}",
+                        "query": sql,
+                        "statement_type": "DML",
+                        "state": "SUCCEEDED",
+                        "work_group": "adhoc",
+                        "catalog": "AwsDataCatalog",
+                        "database": "staging",
+                        "submitted_at": now,
+                        "day": now.date(),
+                        "source": "user",
+                    }
+                    for n, sql in enumerate(
+                        [
+                            "UPDATE customer_dim_ice SET segment = country WHERE country = 'US'",
+                            "UPDATE customer_dim_ice SET email = email WHERE email IS NULL",
+                        ]
+                    )
+                ],
+            )
+    finally:
+        store.close()
+    result = dg.materialize(
+        [lineage], resources={"catalog_store": CatalogStoreResource(url=store_url)}
+    )
+    assert result.success
+    _, columns = _edges(store_url)
+    assert (dim, "country", dim, "segment", "query") in columns
+    assert (dim, "email", dim, "email", "query") not in columns
+    assert not [k for k in columns if k[0] == k[2] and k[1] == k[3]]

@@ -37,11 +37,12 @@ from athena_catalog.store.history import (
 )
 from athena_catalog.store.lineage import read_schema
 from athena_catalog.store.resource import CatalogStoreResource
+from athena_catalog.store.schema import catalog_tables
 from athena_catalog.usage.aggregate import UsageOptions, aggregate, lineage_resolver, resolve
 from athena_catalog_tests.conftest import backend_store_url
 
 DAYS = 3
-WINDOW = 120  # the demo's history lies weeks before today
+WINDOW = 120  # covers the demo's first days however long after the build the usage runs
 CONFIG = {
     "ops": {
         "query_history": {"config": {"query_log_days": WINDOW, "chunk_size": 200}},
@@ -377,3 +378,121 @@ def test_imported_history_older_than_the_cursor_is_read(demo: dict[str, Any], tm
     assert md["new_queries"].value == 2
     after = {r["query_id"] for r in rows(demo["url"], history_table)}
     assert after == {r["query_id"] for r in stored} | {"imported-0", "imported-1"}
+
+
+def reads_since(url: str, start: Any) -> Counter:
+    """Reads per table of every stored query (ours excepted) submitted on ``start`` or later."""
+    history = {r["query_id"]: r for r in rows(url, history_table)}
+    return Counter(
+        t["table_fqn"]
+        for t in rows(url, query_tables)
+        if t["role"] == "read"
+        and history[t["query_id"]]["day"] >= start
+        and history[t["query_id"]]["source"] != "athena_catalog"
+    )
+
+
+def check_usage(url: str, summary: Any, window_days: int) -> Counter:
+    """The stored summary against the history in the window it was computed for, as of its
+    ``computed_at``: reads match, and no table is both unused and read, or unused and top."""
+    stored = rows(url, table_usage_summary)
+    as_of = {r["computed_at"] for r in stored}
+    assert len(as_of) == 1
+    start = (as_of.pop().replace(tzinfo=UTC) - timedelta(days=window_days)).date()
+    expected = reads_since(url, start)
+    assert {r["table_fqn"]: r["read_count"] for r in stored if r["read_count"]} == expected
+    live = {r["fqn"] for r in rows(url, catalog_tables) if not r["deleted"]}
+    unused = {r["table_fqn"] for r in stored if r["unused"]}
+    assert not {r["table_fqn"] for r in stored if r["unused"] and r["read_count"]}
+    assert unused <= {r["table_fqn"] for r in stored if r["table_fqn"] in live}
+    assert unused.isdisjoint(r["table_fqn"] for r in summary.top_tables + summary.top_cost)
+    assert all(r["read_count"] > 0 for r in summary.top_tables)
+    return expected
+
+
+def test_default_usage_on_a_later_day_still_shows_the_demo(tmp_path: Path):
+    """The demo's dates follow its build: built ten days ago and read today with the default
+    config, table_usage shows the reads, cost and joins its window covers; read on any later
+    day (an injected clock), a table is never both unused and read or listed among the top."""
+    built = build_demo(tmp_path, anchor=datetime.now(UTC) - timedelta(days=10))
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    result = dg.materialize(
+        [metadata, query_history, table_usage],
+        resources={
+            "athena": AthenaResource(engine="local", local_home=str(tmp_path)),
+            "catalog_store": CatalogStoreResource(url=url),
+        },
+        # The first history read covers the build; table_usage runs with its defaults.
+        run_config={"ops": {"query_history": {"config": {"query_log_days": 60}}}},
+    )
+    assert result.success
+    md = result.asset_materializations_for_node("table_usage")[0].metadata
+    assert md["queries_in_window"].value > 500 and md["cost_usd"].value > 0
+    assert md["unused_tables"].value < md["tables"].value
+    assert "Frequently joined" in md["summary"].value
+    store = CatalogStore(url)
+    try:
+        cases = [  # (days after the build, window_days, unused_days)
+            (0, 30, 30),  # the build day: the whole workload
+            (10, 30, 30),  # today
+            (29, 30, 30),  # only the last simulated day is left in the window
+            (40, 60, 30),  # a window longer than unused_days: read tables are not unused
+            (45, 30, 30),  # the window is past the workload: nothing read, no top tables
+        ]
+        for days_after, window_days, unused_days in cases:
+            options = UsageOptions(
+                window_days=window_days,
+                unused_days=unused_days,
+                now=built.anchor + timedelta(days=days_after, hours=9),
+            )
+            summary = aggregate(store, options)
+            reads = check_usage(url, summary, window_days)
+            assert bool(reads) == (days_after < 31 or window_days > days_after), days_after
+            assert bool(summary.top_tables) == bool(reads)
+    finally:
+        store.close()
+
+
+def test_unparsed_queries_are_named_with_their_reason(tmp_path: Path):
+    """A query the parser cannot read is named, with its reason, in the log and the
+    metadata, with where to find all of them."""
+    engine = LocalEngine(tmp_path, read_only=False)
+    engine.execute("CREATE DATABASE raw")
+    engine.close()
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    store = CatalogStore(url)
+    with store.write() as conn:  # a stored query the parser cannot read
+        conn.execute(
+            insert(history_table),
+            [
+                {
+                    "query_id": "q-unparsable",
+                    "query": "SELECT a FROM raw.t WHERE (",
+                    "statement_type": "DML",
+                    "state": "SUCCEEDED",
+                    "work_group": "primary",
+                    "database": "raw",
+                    "submitted_at": datetime.now(UTC),
+                    "day": datetime.now(UTC).date(),
+                    "source": "user",
+                }
+            ],
+        )
+    store.close()
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [metadata, query_history, table_usage],
+        resources={
+            "athena": AthenaResource(engine="local", local_home=str(tmp_path)),
+            "catalog_store": CatalogStoreResource(url=url),
+        },
+        instance=instance,
+    )
+    assert result.success
+    md = result.asset_materializations_for_node("table_usage")[0].metadata
+    assert md["parse_errors"].value == 1
+    assert "| q-unparsable | parse error" in md["unparsed_queries"].value
+    messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    message = next(m for m in messages if "could not be parsed" in m)
+    assert message.startswith("1 query could not be parsed, the first q-unparsable: parse error")
+    assert "unparsed_queries" in message and "lineage_statements" in message

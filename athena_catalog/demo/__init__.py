@@ -2,6 +2,9 @@
 
 Everything is created by running Athena SQL through ``LocalEngine.execute`` (tags and data
 catalogs through their API calls), so the history is what an Athena account would show.
+Its dates are relative to the day it is built (``workload.demo_anchor``): the 30 simulated
+days end the evening before, so usage and lineage read with their default windows on any
+later day see what the windows cover, as they would on a real account.
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from athena_catalog.demo.lakehouse import EXTRA_CATALOGS, TAGS, Statement, lakehouse_statements
-from athena_catalog.demo.workload import DAYS, setup_time, workload
+from athena_catalog.demo.workload import DAYS, demo_anchor, setup_time, workload
 from athena_catalog.engines.base import EngineError
 from athena_catalog.engines.local import LocalEngine
 
@@ -31,6 +34,7 @@ class DemoSummary:
     failed: int
     cancelled: int
     seconds: float
+    anchor: datetime  # midnight (UTC) after the last simulated day
 
 
 class _SimulatedClock:
@@ -43,30 +47,39 @@ class _SimulatedClock:
         return self.now
 
 
-def build_demo(home: str | Path, *, days: int = DAYS) -> DemoSummary:
-    """Wipe ``home/warehouse`` and ``home/s3`` and rebuild the demo lakehouse and history.
+def build_demo(
+    home: str | Path, *, days: int = DAYS, anchor: datetime | None = None
+) -> DemoSummary:
+    """Wipe ``home/warehouse``, ``home/s3`` and the demo's store ``home/catalog.db`` (which
+    would otherwise hold a previous build's history too), then rebuild the demo lakehouse and
+    history.
 
-    ``days`` < 30 replays only the first simulated days: same statements, same times.
+    ``anchor`` (default: now) picks the day: the history ends the day before it, and builds
+    anchored on one day are identical. ``days`` < 30 replays only the first simulated days:
+    same statements, same times.
     """
     started = time.perf_counter()
     home = Path(home)
     for folder in ("warehouse", "s3"):
         shutil.rmtree(home / folder, ignore_errors=True)
-    clock = _SimulatedClock(setup_time())
+    for name in ("catalog.db", "catalog.db-wal", "catalog.db-shm"):
+        (home / name).unlink(missing_ok=True)
+    anchor = demo_anchor(anchor or datetime.now(UTC))
+    clock = _SimulatedClock(setup_time(anchor))
     engine = LocalEngine(home, read_only=False)
     engine.clock = clock
     try:
         for spec in EXTRA_CATALOGS:
             engine.create_data_catalog(spec.name, spec.type, spec.description, spec.parameters)
-        for n, statement in enumerate(lakehouse_statements()):
-            clock.now = setup_time().replace(minute=n // 4, second=(n % 4) * 15)
+        for n, statement in enumerate(lakehouse_statements(anchor.date())):
+            clock.now = setup_time(anchor).replace(minute=n // 4, second=(n % 4) * 15)
             _run(engine, statement)
         for (catalog, database, table), tags in TAGS.items():
             engine.tag_table(catalog, database, table, tags)
-        for when, statement in workload(days):
+        for when, statement in workload(anchor, days):
             clock.now = when
             _run(engine, statement)
-        return _summarise(engine, time.perf_counter() - started)
+        return _summarise(engine, anchor, time.perf_counter() - started)
     finally:
         engine.close()
 
@@ -92,7 +105,7 @@ def _run(engine: LocalEngine, statement: Statement) -> None:
         )
 
 
-def _summarise(engine: LocalEngine, seconds: float) -> DemoSummary:
+def _summarise(engine: LocalEngine, anchor: datetime, seconds: float) -> DemoSummary:
     databases = tables = views = rows = 0
     catalogs = engine.list_data_catalogs()
     for catalog in catalogs:
@@ -114,4 +127,5 @@ def _summarise(engine: LocalEngine, seconds: float) -> DemoSummary:
         failed=sum(q.state == "FAILED" for q in history),
         cancelled=sum(q.state == "CANCELLED" for q in history),
         seconds=round(seconds, 1),
+        anchor=anchor,
     )

@@ -2,12 +2,15 @@
 
 Rows come from ``sequence``/``UNNEST`` and a quadratic hash of the row number, so every build
 yields the same data, with the NULLs, skew and duplicates that data-quality checks should find.
-Athena caps ``sequence`` at 10,000 elements, hence the thousand-by-N cross joins.
+Athena caps ``sequence`` at 10,000 elements, hence the thousand-by-N cross joins. Dates are
+days before the build's anchor (``SeedDates``), so a build on another day moves every date by
+the same number of days and changes nothing else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 PARTNER_CATALOG = "partner_lake"
 ODD = "`Odd-Names`"  # mixed case and a dash: legal in Athena only when quoted
@@ -47,6 +50,41 @@ EXTRA_CATALOGS = (
         {"function": "arn:aws:lambda:us-east-1:111122223333:function:athena-dynamodb"},
     ),
 )
+
+
+@dataclass(frozen=True)
+class SeedDates:
+    """The dates the seed data is written against, as days before the anchor (the day the
+    demo is built): 120 days of seed orders up to the first simulated day, CRM history before."""
+
+    anchor: date
+
+    def ago(self, days: int) -> str:
+        return (self.anchor - timedelta(days=days)).isoformat()
+
+    @property
+    def seed_start(self) -> str:
+        """First of the 120 days of seed orders, events and partner orders."""
+        return self.ago(151)
+
+    @property
+    def crm_start(self) -> str:
+        """Reference day of signups, campaigns, tickets and currency rates."""
+        return self.ago(153)
+
+    @property
+    def active_since(self) -> str:
+        return self.ago(92)
+
+    @property
+    def survey_start(self) -> str:
+        return self.ago(61)
+
+    @property
+    def loaded(self) -> str:
+        """The business day the seed ends on: snapshots, and the dimension's ``valid_from``."""
+        return self.ago(31)
+
 
 _MULTIPLIERS = (2654435761, 2246822519, 3266489917, 668265263, 374761393, 1181783497)
 
@@ -140,7 +178,7 @@ FROM (
 )"""
 
 
-def _raw() -> list[str]:
+def _raw(d: SeedDates) -> list[str]:
     customers = f"""
 INSERT INTO raw.customers
 SELECT i AS customer_id,
@@ -151,7 +189,7 @@ SELECT i AS customer_id,
          AS full_name,
        {pick(44, SEGMENTS)} AS segment,
        IF({h(45, 100)} = 0, NULL, {pick(46, COUNTRIES)}) AS country,
-       CAST(date_add('day', -{h(47, 1500)}, DATE '2026-06-01') AS date) AS signup_date,
+       CAST(date_add('day', -{h(47, 1500)}, DATE '{d.crm_start}') AS date) AS signup_date,
        CAST(ROW(CAST({h(48, 999)} AS varchar) || ' Main St',
                 {pick(49, ["Springfield", "Portland", "Berlin", "Paris", "Tokyo", "Austin"])},
                 lpad(CAST({h(50, 99999)} AS varchar), 5, '0'),
@@ -187,16 +225,16 @@ WHERE {h(72, 10, "order_id")} <> 0"""
 INSERT INTO raw.inventory_snapshots
 SELECT 'SKU-' || lpad(CAST((i - 1) % 500 + 1 AS varchar), 4, '0'),
        {pick(75, ["iad1", "pdx2", "fra1", "nrt1"])}, CAST({h(76, 400)} - 20 AS integer),
-       CAST(DATE '2026-10-01' AS timestamp) + ((i - 1) / 500) * INTERVAL '1' DAY,
-       CAST(date_add('day', CAST((i - 1) / 500 AS integer), DATE '2026-10-01') AS varchar)
+       CAST(DATE '{d.loaded}' AS timestamp) + ((i - 1) / 500) * INTERVAL '1' DAY,
+       CAST(date_add('day', CAST((i - 1) / 500 AS integer), DATE '{d.loaded}') AS varchar)
 FROM {numbers(5000)}"""
     campaigns = f"""
 INSERT INTO raw.marketing_campaigns
 SELECT i, 'Campaign ' || CAST(i AS varchar), {pick(80, ["search", "social", "email", "tv"])},
        CAST({h(81, 5000000)} / 100.0 AS decimal(12,2)),
-       CAST(date_add('day', {h(82, 120)}, DATE '2026-06-01') AS date),
+       CAST(date_add('day', {h(82, 120)}, DATE '{d.crm_start}') AS date),
        IF({h(83, 5)} = 0, NULL,
-          CAST(date_add('day', 150 + {h(84, 60)}, DATE '2026-06-01') AS date)),
+          CAST(date_add('day', 150 + {h(84, 60)}, DATE '{d.crm_start}') AS date)),
        CAST(ROW(ARRAY[{pick(85, COUNTRIES)}, {pick(86, COUNTRIES)}], ARRAY[{pick(87, SEGMENTS)}])
             AS ROW(countries array(varchar), segments array(varchar)))
 FROM {numbers(60)}"""
@@ -204,10 +242,10 @@ FROM {numbers(60)}"""
 INSERT INTO raw.support_tickets
 SELECT i, CAST({h(90, 10000)} + 1 AS bigint), {pick(91, ["open", "closed", "closed", "pending"])},
        {pick(92, ["low", "low", "medium", "high", "urgent"])},
-       CAST(DATE '2026-06-01' AS timestamp) + ({h(93, 120)} * INTERVAL '1' DAY),
+       CAST(DATE '{d.crm_start}' AS timestamp) + ({h(93, 120)} * INTERVAL '1' DAY),
        transform(sequence(1, 1 + {h(94, 4)}), k -> CAST(
            ROW(IF(k % 2 = 1, 'customer', 'agent'),
-               CAST(DATE '2026-06-01' AS timestamp) + (k * INTERVAL '1' HOUR),
+               CAST(DATE '{d.crm_start}' AS timestamp) + (k * INTERVAL '1' HOUR),
                'message ' || CAST(k AS varchar))
            AS ROW(author varchar, sent_at timestamp, body varchar)))
 FROM {numbers(5000)}"""
@@ -248,7 +286,7 @@ STORED AS PARQUET
 LOCATION 's3://acme-lake-raw/shop/orders/'
 TBLPROPERTIES ('classification'='parquet', 'parquet.compression'='SNAPPY',
   'projection.enabled'='true', 'projection.dt.type'='date', 'projection.dt.format'='yyyy-MM-dd')""",
-        f"INSERT INTO raw.orders {order_rows(1, 100000, '2026-06-03', 120)}",
+        f"INSERT INTO raw.orders {order_rows(1, 100000, d.seed_start, 120)}",
         # A replayed delivery: 300 orders arrive twice.
         "INSERT INTO raw.orders SELECT * FROM raw.orders WHERE order_id BETWEEN 5001 AND 5300",
         """CREATE EXTERNAL TABLE raw.web_events (
@@ -266,7 +304,7 @@ ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 LOCATION 's3://acme-lake-raw/tracking/web_events/'
 TBLPROPERTIES ('classification'='json', 'compressionType'='gzip')""",
         f"INSERT INTO raw.web_events ({EVENT_COLUMNS}, year, month)"
-        f" {event_rows(1, 100000, '2026-06-03', 120)}",
+        f" {event_rows(1, 100000, d.seed_start, 120)}",
         """CREATE EXTERNAL TABLE raw.products (
   sku string COMMENT 'Stock keeping unit',
   name string,
@@ -319,7 +357,7 @@ LOCATION 's3://acme-lake-raw/helpdesk/tickets/'""",
     ]
 
 
-def _staging() -> list[str]:
+def _staging(d: SeedDates) -> list[str]:
     return [
         """CREATE DATABASE IF NOT EXISTS staging COMMENT 'Cleaned, typed and de-duplicated'
 LOCATION 's3://acme-lake-staging/'""",
@@ -354,8 +392,8 @@ FROM raw.orders o CROSS JOIN UNNEST(sequence(1, cardinality(o.items))) AS t(n)""
 COMMENT 'Type-1 customer dimension, merged nightly'
 LOCATION 's3://acme-lake-staging/iceberg/customer_dim/'
 TBLPROPERTIES ('table_type'='ICEBERG', 'format'='parquet', 'write_compression'='zstd')""",
-        """INSERT INTO staging.customer_dim_ice
-SELECT customer_id, email, segment, country, loyalty_tier, TIMESTAMP '2026-10-01 00:00:00', true
+        f"""INSERT INTO staging.customer_dim_ice
+SELECT customer_id, email, segment, country, loyalty_tier, TIMESTAMP '{d.loaded} 00:00:00', true
 FROM staging.stg_customers""",
         """CREATE TABLE staging.stg_web_sessions
 WITH (format='PARQUET', partitioned_by=ARRAY['year', 'month'])
@@ -366,7 +404,7 @@ FROM raw.web_events GROUP BY session_id, year, month""",
     ]
 
 
-def _analytics() -> list[str]:
+def _analytics(d: SeedDates) -> list[str]:
     return [
         """CREATE DATABASE IF NOT EXISTS analytics COMMENT 'Marts for BI dashboards'
 LOCATION 's3://acme-lake-analytics/'""",
@@ -403,10 +441,10 @@ FROM raw.web_events GROUP BY 1, 2""",
 SELECT dt, segment, sum(orders) AS orders, sum(revenue) AS revenue
 FROM analytics.daily_revenue
 GROUP BY dt, segment""",
-        """CREATE OR REPLACE VIEW analytics.v_active_customers AS
+        f"""CREATE OR REPLACE VIEW analytics.v_active_customers AS
 SELECT customer_id, segment, country, last_order_ts
 FROM analytics.customer_ltv
-WHERE last_order_ts >= TIMESTAMP '2026-08-01 00:00:00'""",
+WHERE last_order_ts >= TIMESTAMP '{d.active_since} 00:00:00'""",
         """CREATE OR REPLACE VIEW analytics.v_top_products AS
 SELECT sku, category, brand, revenue,
        rank() OVER (PARTITION BY category ORDER BY revenue DESC) AS category_rank
@@ -469,7 +507,7 @@ GROUP BY s."from\"""",
     ]
 
 
-def _sandbox() -> list[str]:
+def _sandbox(d: SeedDates) -> list[str]:
     return [
         """CREATE DATABASE IF NOT EXISTS sandbox COMMENT 'Analysts scratch space, cleaned weekly'
 LOCATION 's3://acme-athena-scratch/sandbox/'""",
@@ -484,12 +522,12 @@ TBLPROPERTIES ('table_type'='ICEBERG')""",
         f"""INSERT INTO sandbox.survey_responses
 SELECT i, CAST({h(110, 10000)} + 1 AS bigint), CAST({h(111, 11)} AS integer),
        MAP(ARRAY['q1', 'q2'], ARRAY[{pick(112, ["yes", "no"])}, IF({h(113, 4)} = 0, NULL, 'ok')]),
-       CAST(DATE '2026-09-01' AS timestamp) + ({h(114, 30)} * INTERVAL '1' DAY)
+       CAST(DATE '{d.survey_start}' AS timestamp) + ({h(114, 30)} * INTERVAL '1' DAY)
 FROM {numbers(800)}""",
     ]
 
 
-def _partner() -> list[str]:
+def _partner(d: SeedDates) -> list[str]:
     rates = f"""
 INSERT INTO reference.currency_rates
 SELECT currency, d AS rate_date,
@@ -498,7 +536,7 @@ SELECT currency, d AS rate_date,
 FROM (
   SELECT i, element_at(ARRAY['EUR', 'GBP', 'JPY', 'USD'], 1 + (i - 1) % 4) AS currency,
          element_at(ARRAY[1.08, 1.27, 0.0067, 1.0], 1 + (i - 1) % 4) AS base,
-         CAST(date_add('day', CAST((i - 1) / 4 AS integer), DATE '2026-06-01') AS date) AS d
+         CAST(date_add('day', CAST((i - 1) / 4 AS integer), DATE '{d.crm_start}') AS date) AS d
   FROM {numbers(1000)})"""
     return [
         """CREATE DATABASE IF NOT EXISTS shared_sales
@@ -527,8 +565,8 @@ TBLPROPERTIES ('classification'='parquet', 'shared_by'='partner-account-12345678
 SELECT 'P-' || CAST(i AS varchar), CAST({h(124, 1000)} + 1 AS bigint),
        'SKU-' || lpad(CAST({h(125, 500)} + 1 AS varchar), 4, '0'), CAST(1 + {h(126, 9)} AS integer),
        CAST({h(127, 300000)} / 100.0 AS decimal(12,2)), {pick(128, ["EUR", "EUR", "GBP"])},
-       CAST(DATE '2026-06-03' AS timestamp) + ({h(129, 120)} * INTERVAL '1' DAY),
-       CAST(date_add('day', {h(129, 120)}, DATE '2026-06-03') AS varchar)
+       CAST(DATE '{d.seed_start}' AS timestamp) + ({h(129, 120)} * INTERVAL '1' DAY),
+       CAST(date_add('day', {h(129, 120)}, DATE '{d.seed_start}') AS varchar)
 FROM {numbers(20000)}""",
         """CREATE OR REPLACE VIEW shared_sales.v_partner_revenue AS
 SELECT a.tier, o.dt, count(*) AS orders, sum(o.net_amount) AS net_amount
@@ -557,10 +595,12 @@ LOCATION 's3://partner-lake-123456789012/reference/country_codes/'""",
     ]
 
 
-def lakehouse_statements() -> list[Statement]:
-    """Everything the initial build runs, in dependency order (partner data first)."""
-    partner = [Statement(sql, catalog=PARTNER_CATALOG) for sql in _partner()]
-    ours = _raw() + _staging() + _analytics() + _odd_names() + _sandbox()
+def lakehouse_statements(anchor: date) -> list[Statement]:
+    """Everything the initial build runs, in dependency order (partner data first), with its
+    dates relative to ``anchor``."""
+    d = SeedDates(anchor)
+    partner = [Statement(sql, catalog=PARTNER_CATALOG) for sql in _partner(d)]
+    ours = _raw(d) + _staging(d) + _analytics(d) + _odd_names() + _sandbox(d)
     return partner + [Statement(sql) for sql in ours]
 
 

@@ -3,7 +3,10 @@
 Each day has a nightly ETL run (work group ``etl``), BI dashboards refreshing with changing
 literals (``bi_dashboards``), analysts exploring (``adhoc``) - including typos, missing
 tables and a runaway query the time limit cancels - and some housekeeping (``primary``).
-Submission times come from a seeded generator, so every build has the same history.
+Submission times come from a seeded generator, so every build has the same history, relative
+to its anchor: the midnight (UTC) starting the day the demo is built. The simulated days are
+the ``DAYS`` days before it, so the history ends the evening before the build and a default
+usage window read on the build day covers all of it; built on another day, only the dates move.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from athena_catalog.demo.lakehouse import (
     order_rows,
 )
 
-ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 DAYS = 30
 CANCEL_AFTER_S = 0.25
 ORDERS_PER_DAY = 1000
@@ -31,16 +33,24 @@ COUNTRIES = ("US", "GB", "DE", "FR", "IN", "BR", "JP")
 Scheduled = tuple[datetime, Statement]
 
 
-def setup_time() -> datetime:
+def demo_anchor(at: datetime) -> datetime:
+    """The anchor of a demo built at ``at``: the midnight (UTC) that starts that day, so any
+    build on one day gives the same history."""
+    day = at.astimezone(UTC).date()
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def setup_time(anchor: datetime) -> datetime:
     """When the lakehouse is built: the night before the first simulated day."""
-    return ANCHOR - timedelta(days=DAYS, hours=2)
+    return anchor - timedelta(days=DAYS, hours=2)
 
 
-def workload(days: int = DAYS) -> Iterator[Scheduled]:
-    """Every statement of the first ``days`` simulated days, in submission order."""
+def workload(anchor: datetime, days: int = DAYS) -> Iterator[Scheduled]:
+    """Every statement of the first ``days`` simulated days before ``anchor``, in submission
+    order."""
     rng = random.Random(20261101)
     for days_before in range(DAYS, DAYS - days, -1):
-        day = ANCHOR - timedelta(days=days_before)
+        day = anchor - timedelta(days=days_before)
         index = DAYS - days_before  # 0 for the first simulated day
         statements: list[Scheduled] = []
         statements += _etl(day, index)

@@ -49,18 +49,33 @@ class LineageBatch:
     cache_hits: int = 0
 
     def add(self, result: LineageResult, kind: str, stats: EdgeStats) -> None:
-        """Edges of one analysed statement; S3 edges are kind ``s3`` whatever produced them."""
+        """Edges of one analysed statement; S3 edges are kind ``s3`` whatever produced them.
+
+        Identity edges (a column from the same column of the same table: ``INSERT INTO t
+        SELECT * FROM t``, ``MERGE INTO t USING t s ... SET a = s.a``, ``UPDATE t SET a = a``)
+        carry no lineage and are left out, as is the table's edge to itself when only they
+        made it. Real dependencies within a table stay: ``UPDATE t SET a = b * 2`` keeps
+        ``t.b -> t.a``, and a self-read whose columns are unknown keeps ``t -> t``."""
         target = result.target
         if target is None:
             return
+        columns = [
+            (*split_column_ref(dep), column)
+            for column, deps in result.columns.items()
+            for dep in deps
+        ]
+        from_itself = [(source, column) for table, source, column in columns if table == target]
+        only_identity = bool(from_itself) and all(s == c for s, c in from_itself)
         for source in result.sources:
+            if source == target and only_identity:
+                continue
             edge_kind = "s3" if is_s3(source) or is_s3(target) else kind
             _add(self.table_edges, (source, target, edge_kind), stats)
-        for column, deps in result.columns.items():
-            for dep in deps:
-                table, source_column = split_column_ref(dep)
-                edge_kind = "s3" if is_s3(target) else kind
-                _add(self.column_edges, (table, source_column, target, column, edge_kind), stats)
+        for table, source_column, column in columns:
+            if table == target and source_column == column:
+                continue
+            edge_kind = "s3" if is_s3(target) else kind
+            _add(self.column_edges, (table, source_column, target, column, edge_kind), stats)
 
 
 def _add(edges: Edges, key: tuple[str, ...], stats: EdgeStats) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -123,6 +123,9 @@ class ResolveStats:
     parsed: int = 0  # parser calls (cache misses)
     parse_errors: int = 0
     skipped: int = 0  # own, failed, utility: resolved to nothing
+    # (query id, the parser's reason) of the first parse errors, for messages
+    unparsed: list[tuple[str, str]] = field(default_factory=list)
+    max_unparsed: int = 20
 
 
 class _Cache:
@@ -201,6 +204,8 @@ def resolve(
             found = cache.get(fp, compute)
             if found.error:
                 stats.parse_errors += 1
+                if len(stats.unparsed) < stats.max_unparsed:
+                    stats.unparsed.append((row.query_id, found.error))
             tables += _table_rows(row, fp, found)
             joins += [
                 {"query_id": row.query_id, "left_fqn": a, "right_fqn": b, "columns": cols}
@@ -260,6 +265,7 @@ class UsageOptions:
     now: datetime | None = None
 
     def as_of(self) -> datetime:
+        """The clock every window is measured from (tests and demos pin it)."""
         return self.now or datetime.now(UTC)
 
     def start_day(self) -> date:
@@ -283,6 +289,7 @@ class UsageSummary:
 
 def aggregate(store: CatalogStore, options: UsageOptions, top: int = 10) -> UsageSummary:
     """Rebuild the usage tables for the window, in one write transaction."""
+    options = replace(options, now=options.as_of())  # one clock reading for every window
     start = options.start_day()
     price = options.price_per_tb_usd / TB
     h, t = query_history.c, query_tables.c
@@ -388,8 +395,10 @@ def _summary(conn: Any, options: UsageOptions, start: date, price: float) -> lis
     names = sorted(set(window) | set(cataloged))
     reads = {name: int(window[name].reads) if name in window else 0 for name in names}
     ranks = _percent_ranks(reads)
+    # Unused: cataloged, not read in the window nor within unused_days, both measured from
+    # the same clock, so a table with reads in the window is never unused.
     unused_since = options.as_of() - timedelta(days=options.unused_days)
-    now = datetime.now(UTC)
+    now = options.as_of()  # computed_at: the time the window ends
     rows = []
     for name in names:
         w = window.get(name)
@@ -404,7 +413,9 @@ def _summary(conn: Any, options: UsageOptions, start: date, price: float) -> lis
                 "cost_usd": float(w.cost or 0.0) if w else 0.0,
                 "popularity_percentile": ranks[name],
                 "last_read_at": last,
-                "unused": name in cataloged and (last is None or last < unused_since),
+                "unused": name in cataloged
+                and not reads[name]
+                and (last is None or last < unused_since),
                 "size_bytes": cataloged.get(name),
                 "computed_at": now,
             }
@@ -488,8 +499,12 @@ def _report(
 ) -> UsageSummary:
     h, c = query_history.c, work_group_cost_daily.c
     out = UsageSummary(tables=len(summary), unused=sum(r["unused"] for r in summary))
-    out.top_tables = sorted(summary, key=lambda r: (-r["read_count"], r["table_fqn"]))[:top]
-    out.top_cost = sorted(summary, key=lambda r: (-r["cost_usd"], r["table_fqn"]))[:top]
+    # Top lists hold only tables read (or billed) in the window: never an unused one.
+    read = [r for r in summary if r["read_count"]]
+    out.top_tables = sorted(read, key=lambda r: (-r["read_count"], r["table_fqn"]))[:top]
+    out.top_cost = sorted(
+        (r for r in read if r["cost_usd"]), key=lambda r: (-r["cost_usd"], r["table_fqn"])
+    )[:top]
     with store.read() as conn:
         out.work_groups = [
             dict(row._mapping)
