@@ -8,6 +8,7 @@ of :mod:`athena_catalog.assets.athena_tables`, keyed ``["athena", catalog, datab
 """
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import Connection, exists, func, select
 
+from athena_catalog.assets.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.assets.metadata import _md_table
 from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser, LineageBatch
 from athena_catalog.lineage.result import LineageSchema
@@ -38,6 +40,7 @@ from athena_catalog.store.lineage import (
 from athena_catalog.store.resource import CatalogStoreResource
 
 GROUP = "lineage"
+_ANALYSED = ("ok", "no lineage")
 PREVIEW_ROWS = 25
 
 
@@ -69,6 +72,7 @@ def lineage(
             timeout_s=config.statement_timeout_s,
             chunk_size=config.chunk_size,
             full_refresh=config.full_refresh,
+            warn=context.log.warning,
         )
     return dg.MaterializeResult(metadata=summary)
 
@@ -81,8 +85,10 @@ def build_lineage(
     chunk_size: int = 50_000,
     full_refresh: bool = False,
     now: datetime | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Analyse new history and all views into the store; returns the asset's metadata."""
+    """Analyse new history and all views into the store; returns the asset's metadata.
+    ``warn`` receives one message per kind of shortfall, naming the first and where all are."""
     now = now or datetime.now(UTC)
     with store.read() as conn:
         schema = LineageSchema(read_schema(conn))
@@ -92,6 +98,7 @@ def build_lineage(
         with store.write() as conn:
             clear_lineage(conn)
     run = Counter[str]()
+    failed: list[tuple[str, str]] = []  # (query id, outcome) this run could not analyse
     while True:
         with store.read() as conn:
             statements = _unanalysed(conn, chunk_size)
@@ -103,6 +110,7 @@ def build_lineage(
         if not saved:
             continue  # a concurrent run analysed some of them first: read what is left
         run.update(batch.outcomes.values())
+        failed += [(q, o) for q, o in batch.outcomes.items() if o not in _ANALYSED]
         run["_parsed"] += batch.parsed
         run["_cache_hits"] += batch.cache_hits
     with store.read() as conn:
@@ -111,8 +119,41 @@ def build_lineage(
         write_cache(conn, view_batch.cache_rows)
         replace_edges(conn, lineage_table_edges, "view", view_batch.table_edges)
         replace_edges(conn, lineage_column_edges, "view", view_batch.column_edges)
+    views_failed = [(v, o) for v, o in view_batch.outcomes.items() if o not in _ANALYSED]
     with store.read() as conn:
-        return _metadata(conn, run, view_batch)
+        examples = _with_text(conn, failed[:EXAMPLES])
+        metadata = _metadata(conn, run, view_batch)
+    metadata["not_analysed_examples"] = examples_table(["query id", "reason", "query"], examples)
+    metadata["views_not_analysed_examples"] = examples_table(["view", "reason"], views_failed)
+    if warn and failed:
+        warn(
+            counted(
+                len(failed),
+                ("statement could not be analysed", "statements could not be analysed"),
+                failed,
+                f"The first {EXAMPLES} are in this materialization's `not_analysed_examples`; "
+                f"all of them are in the store: {NOT_ANALYSED_SQL}",
+            )
+        )
+    if warn and views_failed:
+        warn(
+            counted(
+                len(views_failed),
+                ("view could not be analysed", "views could not be analysed"),
+                views_failed,
+                f"The first {EXAMPLES} are in this materialization's "
+                "`views_not_analysed_examples`; their SQL is `view_sql` in `catalog_tables`.",
+            )
+        )
+    return metadata
+
+
+def _with_text(conn: Connection, failed: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The examples with their statement's text, so the reason can be checked at a glance."""
+    h = query_history.c
+    ids = [q for q, _ in failed]
+    texts = dict(conn.execute(select(h.query_id, h.query).where(h.query_id.in_(ids))).all())
+    return [(q, o, texts.get(q, "")) for q, o in failed]
 
 
 def _unanalysed(conn: Connection, limit: int) -> list[HistoryStatement]:

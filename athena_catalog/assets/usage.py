@@ -10,9 +10,11 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import func, select
 
+from athena_catalog.assets.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.assets.metadata import _md_table
 from athena_catalog.lineage import LineageSchema
 from athena_catalog.resource import AthenaResource
+from athena_catalog.store.history import history_rejects
 from athena_catalog.store.history import query_history as query_history_table
 from athena_catalog.store.lineage import read_schema
 from athena_catalog.store.resource import CatalogStoreResource
@@ -70,6 +72,18 @@ def query_history(
         stats = ingest(engine, store, options, run_id=context.run_id)
         with store.read() as conn:
             total = conn.execute(select(func.count()).select_from(query_history_table)).scalar()
+            rejects = _rejects(conn, context.run_id)
+    if rejects:
+        context.log.warning(
+            counted(
+                sum(stats.rejected.values()),
+                ("history record was rejected", "history records were rejected"),
+                [(r[0] or "(no query id)", f"{r[1]}: {r[2]}") for r in rejects],
+                f"The first {EXAMPLES} are in this materialization's `rejected_records`; all "
+                "of them are in the store: SELECT query_id, work_group, reason, detail FROM "
+                f"history_rejects WHERE run_id = '{context.run_id}'",
+            )
+        )
     for note in stats.notes:
         context.log.warning(note)
     for error in stats.errors:
@@ -80,7 +94,21 @@ def query_history(
             description="Could not read the query history of any work group",
             metadata={"errors": dg.MetadataValue.json(stats.errors)},
         )
-    return dg.MaterializeResult(metadata=_history_metadata(stats, total or 0))
+    metadata = _history_metadata(stats, total or 0)
+    metadata["rejected_records"] = examples_table(["query id", "reason", "detail"], rejects)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _rejects(conn: Any, run_id: str) -> list[tuple[str | None, str, str | None]]:
+    """The first records this run rejected, as stored in ``history_rejects``."""
+    r = history_rejects.c
+    rows = conn.execute(
+        select(r.query_id, r.reason, r.detail)
+        .where(r.run_id == run_id)
+        .order_by(r.id)
+        .limit(EXAMPLES)
+    )
+    return [tuple(row) for row in rows]
 
 
 def _history_metadata(stats: IngestStats, total: int) -> dict[str, Any]:
@@ -129,8 +157,16 @@ def table_usage(
         resolved = resolve(store, lineage_resolver(schema))
         summary = aggregate(store, options)
     if resolved.parse_errors:
-        n = resolved.parse_errors
-        context.log.warning(f"{n} {'query' if n == 1 else 'queries'} could not be parsed")
+        context.log.warning(
+            counted(
+                resolved.parse_errors,
+                ("query could not be parsed", "queries could not be parsed"),
+                resolved.unparsed,
+                f"Their tables and joins may be incomplete in usage. The first {EXAMPLES} are "
+                "in this materialization's `unparsed_queries`; the lineage asset keeps every "
+                f"statement's outcome in the store: {NOT_ANALYSED_SQL}",
+            )
+        )
     return dg.MaterializeResult(
         metadata={
             "tables": summary.tables,
@@ -141,6 +177,7 @@ def table_usage(
             "queries_resolved": resolved.queries,
             "parser_calls": resolved.parsed,
             "parse_errors": resolved.parse_errors,
+            "unparsed_queries": examples_table(["query id", "reason"], resolved.unparsed),
             "summary": dg.MetadataValue.md(_usage_markdown(summary)),
         }
     )
