@@ -2,7 +2,9 @@
 
 Plain Python, no Dagster. The crawl only reads; the store decides what the snapshot changes.
 Each listing remembers whether it succeeded and was complete, because a failed, empty or
-partial listing must never be taken as proof that something was deleted.
+partial listing must never be taken as proof that something was deleted. An engine's answer
+that is partial (a fallback, a catalog it could not describe, a tag read that failed) says so
+(``engines.listing``); the crawl turns that into a listing error, never into absence.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from athena_catalog.engines.base import Database, DataCatalog, Engine, EngineError, Table
+from athena_catalog.engines.listing import incomplete
 from athena_catalog.filters import FilterPattern
 from athena_catalog.names import schema_fqn
 
@@ -42,7 +45,8 @@ class CrawlOptions:
 @dataclass(frozen=True)
 class Listing:
     """One listing call's outcome. ``proves_absence`` is True only for a successful,
-    non-empty, unrestricted listing: the one case where a missing child is really gone."""
+    complete, non-empty, unrestricted listing: the one case where a missing child is really
+    gone. A partial listing is ``ok`` (what it lists is stored) and carries an ``error``."""
 
     ok: bool
     proves_absence: bool
@@ -61,13 +65,20 @@ class Snapshot:
     database_listings: dict[str, Listing] = field(default_factory=dict)
     tables: dict[str, list[Table]] = field(default_factory=dict)
     table_listings: dict[str, Listing] = field(default_factory=dict)
+    tag_listings: dict[str, Listing] = field(default_factory=dict)  # per catalog, lower case
     filtered_out: int = 0
 
     @property
     def errors(self) -> list[str]:
         listings = [self.catalog_listing, *self.database_listings.values()]
-        listings += self.table_listings.values()
+        listings += [*self.table_listings.values(), *self.tag_listings.values()]
         return [x.error for x in listings if x.error]
+
+    def tags_known(self, catalog: str) -> bool:
+        """Whether this crawl's tags of ``catalog`` replace the stored ones: not when the tag
+        read failed, was partial or came back empty (the same rule as for tables)."""
+        listing = self.tag_listings.get(catalog.lower())
+        return listing is None or listing.proves_absence
 
     def all_tables(self) -> Iterable[Table]:
         for tables in self.tables.values():
@@ -86,7 +97,7 @@ def crawl(engine: Engine, options: CrawlOptions) -> Snapshot:
     snap = Snapshot()
     try:
         catalogs = engine.list_data_catalogs()
-        snap.catalog_listing = Listing(ok=True, proves_absence=bool(catalogs))
+        snap.catalog_listing = listed(catalogs, "data catalogs")
     except EngineError as e:
         snap.catalog_listing = Listing(ok=False, proves_absence=False, error=f"data catalogs: {e}")
         return snap
@@ -102,17 +113,17 @@ def crawl(engine: Engine, options: CrawlOptions) -> Snapshot:
             snap.database_listings[key] = Listing(False, False, f"databases of {catalog.name}: {e}")
             continue
         restricted = options.only_database is not None
+        listing = listed(databases, f"databases of {catalog.name}")
         if restricted:
             databases = [d for d in databases if d.name.lower() == options.only_database.lower()]
-        snap.database_listings[key] = Listing(
-            ok=True, proves_absence=bool(databases) and not restricted
-        )
+            listing = replace(listing, proves_absence=False)
+        snap.database_listings[key] = listing
         snap.databases[key] = _keep(databases, lambda d: d.name, options.schema_filter, snap)
 
     if options.depth == "schemas":
         return snap
     schemas = [d for dbs in snap.databases.values() for d in dbs]
-    tags = _tags(engine, snap.catalogs, options) if options.include_tags else {}
+    tags = _tags(engine, snap) if options.include_tags else {}
     results = parallel_map(
         lambda d: _list_tables(engine, d), schemas, max_workers=options.max_workers
     )
@@ -122,7 +133,7 @@ def crawl(engine: Engine, options: CrawlOptions) -> Snapshot:
             error = f"tables of {database.catalog}.{database.name}: {result}"
             snap.table_listings[key] = Listing(ok=False, proves_absence=False, error=error)
             continue
-        snap.table_listings[key] = Listing(ok=True, proves_absence=bool(result))
+        snap.table_listings[key] = listed(result, f"tables of {database.catalog}.{database.name}")
         kept = _keep(result, lambda t: t.name, options.table_filter, snap)
         if not options.include_views:
             kept = [t for t in kept if not t.is_view]
@@ -159,18 +170,29 @@ def _list_tables(engine: Engine, database: Database) -> list[Table]:
     return engine.list_tables(database.catalog, database.name)
 
 
-def _tags(
-    engine: Engine, catalogs: list[DataCatalog], options: CrawlOptions
-) -> dict[str, dict[tuple[str, str], dict[str, str]]]:
-    """Tags per catalog in bulk; a failure here only loses tags, never tables."""
+def listed(items: list | dict, what: str) -> Listing:
+    """The Listing of an engine's answer: proof of absence only when complete and non-empty."""
+    note = incomplete(items)
+    return Listing(
+        ok=True,
+        proves_absence=bool(items) and note is None,
+        error=f"{what}: {note}" if note else None,
+    )
+
+
+def _tags(engine: Engine, snap: Snapshot) -> dict[str, dict[tuple[str, str], dict[str, str]]]:
+    """Tags per catalog in bulk, each read recorded in ``snap.tag_listings``; a failure here
+    only leaves tags as stored, never touches tables."""
     out: dict[str, dict[tuple[str, str], dict[str, str]]] = {}
-    for catalog in catalogs:
+    for catalog in snap.catalogs:
+        key = catalog.name.lower()
         try:
             raw = engine.list_table_tags(catalog.name)
         except EngineError as e:
-            log.warning("tags of %s not read: %s", catalog.name, e)
+            snap.tag_listings[key] = Listing(False, False, f"tags of {catalog.name}: {e}")
             continue
-        out[catalog.name.lower()] = {(db.lower(), t.lower()): v for (db, t), v in raw.items()}
+        snap.tag_listings[key] = listed(raw, f"tags of {catalog.name}")
+        out[key] = {(db.lower(), t.lower()): v for (db, t), v in raw.items()}
     return out
 
 

@@ -8,6 +8,9 @@ Stubber would need every other response of that client queued by hand.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +94,58 @@ def answer_in_sessions(
         return session
 
     monkeypatch.setattr(aws_session, "base_session", hooked)
+
+
+class _Body:
+    """The raw stream botocore reads an HTTP response body from."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def http_response(status: int, body: dict, headers: dict[str, str] | None = None) -> AWSResponse:
+    """An HTTP response as it comes off the wire: status, headers, JSON bytes."""
+    data = json.dumps(body).encode()
+    base = {"Content-Type": "application/x-amz-json-1.1", "Content-Length": str(len(data))}
+    return AWSResponse("http://fault", status, {**base, **(headers or {})}, _Body(data))
+
+
+def http_error(code: str, status: int = 400) -> AWSResponse:
+    """AWS's JSON error answer (``__type`` for JSON services, the header for REST-JSON)."""
+    body = {"__type": code, "message": f"{code} (injected)", "Message": f"{code} (injected)"}
+    return http_response(status, body, {"x-amzn-ErrorType": code})
+
+
+class HttpFaults:
+    """A ``before-send`` hook: chosen operations get an HTTP answer in moto's place.
+
+    The request was built, signed and is about to go on the wire; the answer goes through
+    botocore's own HTTP parsing and retry handling, so the engine sees exactly what it would
+    see from AWS. ``rules`` maps an operation name (``GetTables``) to a function of the
+    request's JSON body that returns an AWSResponse, or None to let moto answer.
+    """
+
+    def __init__(self) -> None:
+        self.rules: dict[str, Callable[[dict[str, Any]], AWSResponse | None]] = {}
+        self.answered: Counter[str] = Counter()
+
+    def deny(self, operation: str, code: str = "AccessDeniedException") -> None:
+        self.rules[operation] = lambda body: http_error(code)
+
+    def throttle(self, operation: str) -> None:
+        self.rules[operation] = lambda body: http_error("ThrottlingException")
+
+    def __call__(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        operation = event_name.rsplit(".", 1)[-1]
+        rule = self.rules.get(operation)
+        if rule is None:
+            return None
+        body = request.body
+        text = body.decode() if isinstance(body, bytes) else body or ""
+        answer = rule(json.loads(text) if text.strip().startswith("{") else {})
+        if answer is not None:
+            self.answered[operation] += 1
+        return answer

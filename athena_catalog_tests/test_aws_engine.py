@@ -239,9 +239,29 @@ def test_denied_list_data_catalogs_falls_back_to_aws_data_catalog(session, setti
     wire.faults["ListDataCatalogs"] = lambda params, rng: "AccessDeniedException"
     engine = make_engine(session, settings)
     with caplog.at_level(logging.WARNING, logger="athena_catalog.engines.aws"):
-        assert engine.list_data_catalogs() == [DataCatalog("AwsDataCatalog", "GLUE")]
+        listed = engine.list_data_catalogs()
+    assert listed == [DataCatalog("AwsDataCatalog", "GLUE")]
     assert "athena:ListDataCatalogs" in caplog.text and "AccessDeniedException" in caplog.text
+    # a fallback, so never proof that other catalogs are gone
+    assert "athena:ListDataCatalogs" in listed.incomplete
     assert wire.calls == {"ListDataCatalogs": 1}
+
+
+def test_glue_catalog_without_catalog_id_is_an_error_not_the_callers_account(
+    session, settings
+) -> None:
+    athena = session.client("athena", endpoint_url=settings.endpoint_url)
+    athena.create_data_catalog(Name="orphan", Type="GLUE", Parameters={})
+    seed_glue(session.client("glue", endpoint_url=settings.endpoint_url), 1, 2, tag_every=0)
+    engine = make_engine(session, settings)
+    assert engine.list_data_catalogs().incomplete is None
+    for listing in (
+        lambda: engine.list_databases("orphan"),
+        lambda: engine.list_tables("orphan", "sales_000"),
+        lambda: engine.list_table_tags("orphan"),
+    ):
+        with pytest.raises(EngineError, match="orphan has no catalog-id"):
+            listing()
 
 
 def test_unreachable_endpoint_fails_within_the_retry_budget(session) -> None:
@@ -644,7 +664,9 @@ def test_denied_lake_formation_gives_resource_tags_and_one_warning(
     engine = make_engine(session, settings)
     with caplog.at_level(logging.WARNING, logger="athena_catalog.engines.aws"):
         assert engine.list_table_tags("AwsDataCatalog") == seeded.tags
-        assert engine.list_table_tags("AwsDataCatalog") == seeded.tags
+        tags = engine.list_table_tags("AwsDataCatalog")
+        assert tags == seeded.tags
+    assert "lakeformation:ListLFTags" in tags.incomplete  # so stored tags are kept
     warnings = [r for r in caplog.records if "LF-Tags" in r.getMessage()]
     assert len(warnings) == 1
     assert "lakeformation:ListLFTags" in caplog.text and "AccessDeniedException" in caplog.text
@@ -659,9 +681,11 @@ def test_denied_search_drops_only_lf_tags(session, settings, caplog) -> None:
         stub.add_response("list_lf_tags", {"LFTags": [lf_tag("domain", "finance")]})
         stub.add_client_error("search_tables_by_lf_tags", "AccessDeniedException")
         with caplog.at_level(logging.WARNING, logger="athena_catalog.engines.aws"):
-            assert engine.list_table_tags("AwsDataCatalog") == seeded.tags
+            tags = engine.list_table_tags("AwsDataCatalog")
+        assert tags == seeded.tags
         stub.assert_no_pending_responses()
     assert "lakeformation:SearchTablesByLFTags" in caplog.text
+    assert "lakeformation:SearchTablesByLFTags" in tags.incomplete
 
 
 def test_without_lf_tags_one_list_call_per_glue_catalog(session, settings, caplog) -> None:

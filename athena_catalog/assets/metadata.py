@@ -17,6 +17,7 @@ from athena_catalog.crawl import CrawlOptions, Snapshot, crawl, schema_key
 from athena_catalog.filters import FilterPattern, InvalidFilterError
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store import ApplyResult, DeletionPolicy, apply_snapshot
+from athena_catalog.store.catalog import MassDeletionError
 from athena_catalog.store.resource import CatalogStoreResource
 
 GROUP = "metadata"
@@ -51,6 +52,17 @@ class MetadataIngestionConfig(dg.Config):
     )
     mark_deleted_tables_from_filter_only: bool = Field(
         default=False, description="Only soft-delete objects these filters cover."
+    )
+    max_deletion_ratio: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Refuse a crawl that would soft-delete more than this share of the live"
+        " tables (0 to 1), unless allow_mass_deletion is set.",
+    )
+    allow_mass_deletion: bool = Field(
+        default=False,
+        description="Apply a crawl even when it soft-deletes more than max_deletion_ratio.",
     )
     enable_debug_log: bool = Field(default=False, description="Log at DEBUG level.")
 
@@ -119,11 +131,20 @@ def metadata(
     policy = DeletionPolicy(
         mark_deleted_tables=config.mark_deleted_tables,
         from_filter_only=config.mark_deleted_tables_from_filter_only,
+        max_deletion_ratio=config.max_deletion_ratio,
+        allow_mass_deletion=config.allow_mass_deletion,
     )
     with catalog_store.open() as store:
-        result = apply_snapshot(
-            store, snap, options, policy, engine_kind=engine.kind, run_id=context.run_id
-        )
+        try:
+            result = apply_snapshot(
+                store, snap, options, policy, engine_kind=engine.kind, run_id=context.run_id
+            )
+        except MassDeletionError as e:
+            raise dg.Failure(
+                description=str(e),
+                metadata={"deleting": e.deleting, "live_tables": e.live},
+                allow_retries=False,
+            ) from e
     for name in LEVELS:
         if name in selected:
             yield dg.MaterializeResult(asset_key=name, metadata=_metadata(name, snap, result))
@@ -137,6 +158,7 @@ def _metadata(name: str, snap: Snapshot, result: ApplyResult) -> dict[str, Any]:
             "new": c["catalogs_new"],
             "changed": c["catalogs_changed"],
             "deleted": c["catalogs_deleted"],
+            "listing_errors": dg.MetadataValue.json(snap.errors),
             "preview": dg.MetadataValue.md(
                 _md_table(["catalog", "type"], [[x.name, x.type] for x in snap.catalogs])
             ),
@@ -158,7 +180,7 @@ def _schemas_metadata(snap: Snapshot, result: ApplyResult) -> dict[str, Any]:
         "new": c["schemas_new"],
         "changed": c["schemas_changed"],
         "deleted": c["schemas_deleted"],
-        "listing_errors": len(snap.errors),
+        "listing_errors": dg.MetadataValue.json(snap.errors),
         "preview": dg.MetadataValue.md(_md_table(["catalog", "schema", "tables"], schema_rows)),
     }
 

@@ -39,6 +39,7 @@ from athena_catalog.engines.base import (
     QueryResult,
     Table,
 )
+from athena_catalog.engines.listing import Listed, ListedTags
 from athena_catalog.engines.retry import RetryPolicy, error_code
 
 log = logging.getLogger(__name__)
@@ -200,13 +201,16 @@ class AwsEngine:
 
     # -- catalogs ----------------------------------------------------------------------------
 
-    def list_data_catalogs(self) -> list[DataCatalog]:
+    def list_data_catalogs(self) -> Listed[DataCatalog]:
         """Athena's catalogs; AwsDataCatalog alone when ListDataCatalogs is denied.
 
         ListDataCatalogs' summaries lack parameters, and a Glue catalog other than
         AwsDataCatalog is only usable with its ``catalog-id`` parameter, so each non-default
-        catalog costs one GetDataCatalog: catalogs number a handful, tables thousands.
+        catalog costs one GetDataCatalog: catalogs number a handful, tables thousands. A catalog
+        GetDataCatalog cannot describe is left out. Both fallbacks mark the answer incomplete,
+        so the crawl never takes a missing catalog for a deleted one.
         """
+        notes: list[str] = []
         try:
             names = [
                 summary["CatalogName"]
@@ -218,14 +222,20 @@ class AwsEngine:
         except EngineError as exc:
             if exc.code not in ACCESS_DENIED:
                 raise
-            log.warning("%s; cataloging %s only", exc, DEFAULT_CATALOG)
+            notes.append(f"{exc}; cataloging {DEFAULT_CATALOG} only")
+            log.warning(notes[-1])
             names = []
         # Athena always lists AwsDataCatalog; moto does not.
         if not any(_is_default(name) for name in names):
             names.insert(0, DEFAULT_CATALOG)
-        catalogs = [self._describe_catalog(name) for name in names]
+        catalogs = []
+        for name in names:
+            try:
+                catalogs.append(self._describe_catalog(name))
+            except EngineError as exc:
+                notes.append(f"data catalog {name} left out: {exc}")
         self._catalogs.update({c.name.lower(): c for c in catalogs})
-        return catalogs
+        return Listed(catalogs, incomplete="; ".join(notes) or None)
 
     def _describe_catalog(self, name: str) -> DataCatalog:
         if _is_default(name):
@@ -245,12 +255,20 @@ class AwsEngine:
         return self._catalogs[key]
 
     def _catalog_id(self, catalog: DataCatalog) -> dict[str, str]:
-        """Glue's CatalogId argument for a Glue catalog, or nothing for the caller's account."""
-        catalog_id = (
-            self.settings.catalog_id
-            if _is_default(catalog.name)
-            else catalog.parameters.get("catalog-id")
-        )
+        """Glue's CatalogId argument for a Glue catalog, or nothing for the caller's account.
+
+        A Glue catalog other than AwsDataCatalog without its ``catalog-id`` is an error, not
+        the caller's account: listing that in its place would pass one catalog off as another.
+        """
+        if _is_default(catalog.name):
+            catalog_id = self.settings.catalog_id
+        else:
+            catalog_id = catalog.parameters.get("catalog-id")
+            if not catalog_id:
+                raise EngineError(
+                    f"Glue data catalog {catalog.name} has no catalog-id parameter",
+                    code="MissingCatalogId",
+                )
         return {"CatalogId": catalog_id} if catalog_id else {}
 
     # -- databases and tables ----------------------------------------------------------------
@@ -316,7 +334,7 @@ class AwsEngine:
             for found in page["TableMetadataList"]
         ]
 
-    def list_table_tags(self, catalog: str) -> dict[tuple[str, str], dict[str, str]]:
+    def list_table_tags(self, catalog: str) -> ListedTags:
         """Table tags in bulk: resource tags merged with Lake Formation LF-Tags.
 
         Resource tags come from the Resource Groups Tagging API, 100 tables per call; it lists
@@ -324,11 +342,13 @@ class AwsEngine:
         LF-Tags come from ``_lf_table_tags``: per tag key, not per table.
 
         On a key clash the resource tag wins: tags ingested before LF-Tags were read keep their
-        values, and LF-Tags only add keys. Only Glue catalogs have tags of either kind.
+        values, and LF-Tags only add keys. Only Glue catalogs have tags of either kind. A tag
+        read that fails (denied, or throttled past the retry budget) does not raise: what was
+        read comes back marked incomplete, naming the call, so stored tags are kept.
         """
         dc = self._catalog(catalog)
         if dc.type != GLUE:
-            return {}
+            return ListedTags()
         account = self._catalog_id(dc).get("CatalogId")
         pages = self._pages(
             self.tagging,
@@ -338,16 +358,23 @@ class AwsEngine:
             ResourcesPerPage=TAGGING_PAGE,
         )
         tags: dict[tuple[str, str], dict[str, str]] = {}
-        for page in pages:
-            for mapping in page["ResourceTagMappingList"]:
-                key = table_from_arn(mapping["ResourceARN"], account)
-                if key:
-                    tags[key] = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
-        for key, lf_tags in self._lf_table_tags(dc).items():
-            tags[key] = {**lf_tags, **tags.get(key, {})}
-        return tags
+        notes: list[str] = []
+        try:
+            for page in pages:
+                for mapping in page["ResourceTagMappingList"]:
+                    key = table_from_arn(mapping["ResourceARN"], account)
+                    if key:
+                        tags[key] = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
+        except EngineError as exc:
+            notes.append(f"resource tags of {dc.name} not read: {exc}")
+        lf_tags = self._lf_table_tags(dc)
+        if lf_tags.incomplete:
+            notes.append(lf_tags.incomplete)
+        for key, table_lf_tags in lf_tags.items():
+            tags[key] = {**table_lf_tags, **tags.get(key, {})}
+        return ListedTags(tags, incomplete="; ".join(notes) or None)
 
-    def _lf_table_tags(self, dc: DataCatalog) -> dict[tuple[str, str], dict[str, str]]:
+    def _lf_table_tags(self, dc: DataCatalog) -> ListedTags:
         """LF-Tags of a Glue catalog's tables, inherited database LF-Tags included.
 
         ListLFTags (1000 keys a page) gives every tag key and its values; then, per key, one
@@ -356,8 +383,9 @@ class AwsEngine:
         own LF-Tag overrides the one it inherits from its database, as in Lake Formation;
         column LF-Tags are ignored. Several values of a key are joined with ",".
 
-        Lake Formation denied (AccessDeniedException) yields no LF-Tags and one warning per
-        catalog and engine; an account without LF-Tags costs the one ListLFTags call.
+        Lake Formation denied or throttled past the budget yields no LF-Tags, marked
+        incomplete, and one warning per catalog and engine; an account without LF-Tags costs
+        the one ListLFTags call.
         """
         catalog_id = self._catalog_id(dc)
         account = catalog_id.get("CatalogId")
@@ -389,17 +417,15 @@ class AwsEngine:
                         }
                         tags.setdefault((table["DatabaseName"], table["Name"]), {}).update(own)
         except EngineError as exc:
-            if exc.code not in ACCESS_DENIED:
-                raise
             with self._lf_lock:
                 first = dc.name.lower() not in self._lf_tags_unreadable
                 self._lf_tags_unreadable.add(dc.name.lower())
             if first:
                 log.warning("LF-Tags of %s not read, resource tags only: %s", dc.name, exc)
-            return {}
+            return ListedTags(incomplete=f"LF-Tags of {dc.name} not read: {exc}")
         if not lf_keys:
             log.debug("no LF-Tags in %s", dc.name)
-        return tags
+        return ListedTags(tags)
 
     def _lf_tagged_tables(
         self, tag_key: str, values: list[str], catalog_id: dict[str, str]

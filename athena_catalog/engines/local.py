@@ -56,6 +56,7 @@ from athena_catalog.engines.base import (
     QueryResult,
     Table,
 )
+from athena_catalog.engines.listing import Listed
 
 T = TypeVar("T")
 HISTORY_PAGE = 10_000  # query history rows read per page
@@ -486,7 +487,10 @@ class LocalEngine:
         return self._glue.databases(self._glue.catalog(catalog).name)
 
     @_serialized
-    def list_tables(self, catalog: str, database: str) -> list[Table]:
+    def list_tables(self, catalog: str, database: str) -> Listed[Table]:
+        """Tables as DuckDB holds them, with their Glue rows; a Glue row without a DuckDB
+        relation (a warehouse file not attached, another process mid-write) is left out and
+        marks the listing incomplete, so it is never taken for a dropped table."""
         db = self._glue.database(self._glue.catalog(catalog).name, database)
         glue_rows = self._glue.tables(db.catalog, db.name)
         columns: dict[str, list[tuple[str, str, str | None]]] = {}
@@ -506,10 +510,14 @@ class LocalEngine:
         ).fetchall():
             details[table.lower()] = (table, is_view, comment)
             columns.setdefault(table.lower(), []).append((column, data_type, column_comment))
-        return [
-            self._table(db, *details[key], columns[key], glue_rows.get(key))
-            for key in sorted(details)
-        ]
+        unseen = sorted(glue_rows[key][0] for key in set(glue_rows) - set(details))
+        return Listed(
+            (
+                self._table(db, *details[key], columns[key], glue_rows.get(key))
+                for key in sorted(details)
+            ),
+            incomplete=f"in Glue but not in the warehouse: {', '.join(unseen)}" if unseen else None,
+        )
 
     def _table(
         self,

@@ -2,13 +2,21 @@
 
 The whole apply runs in one write transaction, after the crawl has finished, so a crawl that
 fails midway never reaches the store and an apply that fails midway rolls back.
+
+One rule decides what is deleted, for catalogs, databases and tables alike: an object is
+marked deleted only on proof, i.e. a complete, non-empty listing of its parent that lacks it,
+or the deletion of its parent (the cascade). A failed, partial or empty listing changes
+nothing below it. When a deleted parent is listed again its cascade is undone: the children
+that were live when it was last seen come back with it, and only a complete listing of their
+own can then delete them again. So an empty listing gives the same result whether or not its
+parent was away in between.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,10 +51,34 @@ _COMPARED = (
 
 @dataclass(frozen=True)
 class DeletionPolicy:
-    """OpenMetadata's ``markDeletedTables`` and ``markDeletedTablesFromFilterOnly``."""
+    """OpenMetadata's ``markDeletedTables`` and ``markDeletedTablesFromFilterOnly``, plus a
+    guard: an apply that would soft-delete more than ``max_deletion_ratio`` of the live tables
+    is refused unless ``allow_mass_deletion`` says it is intended (a filter that excludes
+    everything deletes everything, as in OpenMetadata, but never by accident)."""
 
     mark_deleted_tables: bool = True
     from_filter_only: bool = False
+    max_deletion_ratio: float = 0.5
+    allow_mass_deletion: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_deletion_ratio <= 1:
+            raise ValueError(
+                f"max_deletion_ratio must be between 0 and 1, not {self.max_deletion_ratio!r}"
+            )
+
+
+class MassDeletionError(Exception):
+    """The apply would soft-delete more of the live tables than the policy allows."""
+
+    def __init__(self, deleting: int, live: int, ratio: float):
+        super().__init__(
+            f"refused: this crawl would soft-delete {deleting} of the {live} live tables"
+            f" ({deleting / live:.0%}), more than max_deletion_ratio {ratio:g} allows;"
+            " nothing was applied. If that is intended (a filter that now excludes them, a"
+            " catalog really emptied), run again with allow_mass_deletion: true"
+        )
+        self.deleting, self.live, self.ratio = deleting, live, ratio
 
 
 @dataclass
@@ -72,10 +104,19 @@ def apply_snapshot(
     now = now or datetime.now(UTC)
     result = ApplyResult()
     with store.write() as conn:
+        live = conn.execute(
+            select(func.count())
+            .select_from(catalog_tables)
+            .where(catalog_tables.c.deleted.is_(False))
+        ).scalar_one()
         applier = _Applier(conn, options, policy, now, run_id, result)
+        applier.undo_cascades(snap)
         applier.catalogs(snap)
         applier.schemas(snap)
         applier.tables(snap)
+        deleting = len(result.deleted_tables)
+        if live and deleting / live > policy.max_deletion_ratio and not policy.allow_mass_deletion:
+            raise MassDeletionError(deleting, live, policy.max_deletion_ratio)  # rolls back
         if result.schema_changes:
             conn.execute(insert(schema_changes), result.schema_changes)
         summary = {**result.counts, "errors": snap.errors, "filtered_out": snap.filtered_out}
@@ -103,6 +144,57 @@ class _Applier:
     ):
         self.conn, self.options, self.policy = conn, options, policy
         self.now, self.run_id, self.result = now, run_id, result
+
+    # -- restores: a parent listed again brings back what its deletion took along
+
+    def undo_cascades(self, snap: Snapshot) -> None:
+        """Runs before anything is written, on the stored state: for each deleted catalog or
+        schema this crawl lists again whose own children's listing proves nothing, revive the
+        children that were live when it was last seen (``last_seen`` no older than its)."""
+        catalogs = self._rows(catalog_catalogs, "name")
+        schemas = self._rows(catalog_schemas, "fqn")
+        listed = {schema_key(d.catalog, d.name) for dbs in snap.databases.values() for d in dbs}
+        revived = [row for key, row in schemas.items() if row["deleted"] and key in listed]
+        for c in snap.catalogs:
+            row = catalogs.get(c.name.lower())
+            if row is None or not row["deleted"] or _proves(snap.database_listings, row["name"]):
+                continue
+            for schema in schemas.values():
+                if (
+                    schema["deleted"]
+                    and schema["catalog"].lower() == row["name"]
+                    and _naive(schema["last_seen"]) >= _naive(row["last_seen"])
+                ):
+                    self.conn.execute(
+                        update(catalog_schemas)
+                        .where(catalog_schemas.c.fqn == schema["fqn"])
+                        .values(deleted=False)
+                    )
+                    revived.append(schema)
+        for schema in revived:
+            if _proves(snap.table_listings, schema["fqn"]):
+                continue
+            fqns = (
+                self.conn.execute(
+                    select(catalog_tables.c.fqn).where(
+                        func.lower(catalog_tables.c.catalog) == schema["catalog"].lower(),
+                        func.lower(catalog_tables.c.database) == schema["name"].lower(),
+                        catalog_tables.c.deleted.is_(True),
+                        catalog_tables.c.last_seen >= schema["last_seen"],
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for chunk in _chunks(list(fqns)):
+                self.conn.execute(
+                    update(catalog_tables)
+                    .where(catalog_tables.c.fqn.in_(chunk))
+                    .values(deleted=False)
+                )
+            for fqn in fqns:
+                self.result.restored_tables.append(fqn)
+                self._change(fqn, "table_restored")
 
     # -- catalogs and schemas: upsert, then soft-delete what a complete listing no longer has
 
@@ -183,7 +275,10 @@ class _Applier:
             columns = self._stored_columns(stored)
             batch = _TableBatch()
             for t in snap.tables.get(key, []):
-                self._table(t, stored.get(t.fqn), columns.get(t.fqn, []), batch)
+                row = stored.get(t.fqn)
+                if row is not None and not snap.tags_known(t.catalog):
+                    t = replace(t, tags=row["tags"])  # a failed tag read changes no tag
+                self._table(t, row, columns.get(t.fqn, []), batch)
             self._flush(batch)
             if listing.proves_absence and self.policy.mark_deleted_tables:
                 self._delete_tables(
@@ -380,6 +475,12 @@ class _TableBatch:
     unchanged: list[str] = field(default_factory=list)
     replaced_columns: list[str] = field(default_factory=list)
     columns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _proves(listings: dict[str, Any], key: str) -> bool:
+    """Whether this crawl's listing under ``key`` proves absence (and so judges children)."""
+    listing = listings.get(key)
+    return listing is not None and listing.proves_absence
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
