@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MASK = "***"
 SECRET_FIELDS = frozenset({"aws_secret_access_key", "aws_session_token"})
+CREDENTIAL_FIELDS = ("aws_access_key_id", *sorted(SECRET_FIELDS))
 DEFAULT_ROLE_SESSION_NAME = "AthenaCatalogSession"
 
 
@@ -76,10 +77,25 @@ class SessionSpec:
     verify: bool | None = True
     max_attempts: int = 5
 
+    def __post_init__(self) -> None:
+        """A masked placeholder is never a credential: refuse it before botocore sees it."""
+        for name in CREDENTIAL_FIELDS:
+            if is_placeholder(getattr(self, name)):
+                raise ConfigError(
+                    f"{name} is a masked placeholder (asterisks, as the Dagster UI shows a "
+                    "secret), not a credential: remove it from the run config to use the "
+                    "configured value, or set the real value through dg.EnvVar"
+                )
+
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown.update({name: mask(shown[name]) for name in SECRET_FIELDS})
         return f"SessionSpec({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+
+def is_placeholder(value: object) -> bool:
+    """True for a masked value such as the launchpad's '********' or this module's '***'."""
+    return isinstance(value, str) and bool(value) and value.strip("*") == ""
 
 
 def mask(value: object) -> str | None:

@@ -1,16 +1,17 @@
 """`AthenaResource`: the one Dagster resource every Athena asset, sensor and check uses.
 
-Secrets: pass ``aws_secret_access_key`` / ``aws_session_token`` as ``dg.EnvVar(...)`` (the UI
-then shows only the variable's name) or leave them unset to use boto3's chain (env vars,
-profiles, SSO, instance roles). Both fields are marked secret, so the UI masks a literal value
-too, and ``repr``/``str`` of the resource show ``'***'``. A secret typed into run config at
-launch is stored with the run in clear text: don't.
+Secrets: pass ``aws_secret_access_key`` / ``aws_session_token`` as ``dg.EnvVar(...)`` or leave
+them unset to use boto3's chain (env vars, profiles, SSO, instance roles). Both fields are marked
+secret, so the launchpad scaffolds them as ``'********'``; that placeholder (any all-asterisk
+string) in run config means "as deployed", never a credential. ``repr``/``str`` of the resource
+show ``'***'``. A secret typed into run config at launch is stored with the run in clear text:
+don't.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from athena_catalog.aws_session import (
     SessionSpec,
     base_session,
     build_session,
+    is_placeholder,
     mask,
 )
 
@@ -99,17 +101,29 @@ class AthenaResource(ResourceWithBoto3Configuration):
     connection_options: dict[str, str] = Field(
         default={}, description="Extra key/value options passed to PyAthena's connect()."
     )
+    # Not marked secret for Dagster: the UI would scaffold the whole dict as the string
+    # '********', which its own validation rejects. Give secret values as dg.EnvVar, per value.
     connection_arguments: dict[str, str] = Field(
         default={},
         description=(
-            "Extra key/value arguments passed to PyAthena's connect(); secret like the keys, as "
-            "they may carry security settings."
+            "Extra key/value arguments passed to PyAthena's connect(). Give a secret value as "
+            "dg.EnvVar; every value is masked in logs and reprs."
         ),
-        json_schema_extra=_SECRET,
     )
-    max_workers: int = Field(default=8, description="Concurrent Glue/Athena calls in a crawl.")
+    max_workers: int = Field(
+        default=8, ge=1, le=256, description="Concurrent Glue/Athena calls in a crawl (1-256)."
+    )
     retry_max_seconds: int = Field(
-        default=60, description="Give up retrying a throttled call after this many seconds."
+        default=60,
+        ge=0,
+        le=86_400,
+        description="Give up retrying a throttled call after this many seconds (0-86400).",
+    )
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="botocore's attempts per HTTP request, the first one included (1-100).",
     )
     local_home: str | None = Field(
         default=None,
@@ -127,6 +141,20 @@ class AthenaResource(ResourceWithBoto3Configuration):
             elif name == "connection_arguments":
                 value = dict.fromkeys(value, MASK)
             yield name, value
+
+    def _with_updated_values(self, values: Mapping[str, Any] | None) -> AthenaResource:
+        """Dagster's hook that applies run config to the deployed resource.
+
+        The launchpad scaffolds each secret field as '********' (Dagster masks their defaults),
+        and launching sends that back as run config. A placeholder there means "as deployed":
+        it is replaced by this resource's own value (a dg.EnvVar resolved, or None for boto3's
+        chain), so it never overrides the configured secret nor reaches AWS.
+        """
+        updated = dict(values or {})
+        for name in SECRET_FIELDS:
+            if is_placeholder(updated.get(name)):
+                updated[name] = _deployed_secret(name, getattr(self, name))
+        return super()._with_updated_values(updated)  # type: ignore[return-value]
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Fail at resource init, with the field to fix, rather than inside the first asset."""
@@ -206,6 +234,16 @@ class AthenaResource(ResourceWithBoto3Configuration):
             yield engine
         finally:
             engine.close()
+
+
+def _deployed_secret(name: str, value: str | None) -> str | None:
+    """A deployed secret's value: a dg.EnvVar resolved now, as Dagster would have done."""
+    if not isinstance(value, dg.EnvVar):
+        return value
+    resolved = value.get_value()
+    if resolved is None:
+        raise ConfigError(f"{name}: environment variable {value.env_var_name} is not set")
+    return resolved
 
 
 # The resource fields read from the environment by definitions.py and by

@@ -7,8 +7,15 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pytest
+import yaml
 
-from athena_catalog.aws_session import ConfigError, sts_client
+from athena_catalog.aws_session import (
+    CREDENTIAL_FIELDS,
+    ConfigError,
+    SessionSpec,
+    build_session,
+    sts_client,
+)
 from athena_catalog.resource import AthenaResource
 from athena_catalog_tests.aws_fakes import (
     CANARY,
@@ -22,8 +29,10 @@ def on_moto(endpoint: str, **fields: object) -> AthenaResource:
     return AthenaResource(engine="aws", endpoint_url=endpoint, sts_endpoint_url=endpoint, **fields)
 
 
-def run_asset(resource: AthenaResource, body) -> tuple[bool, str, list]:
-    """Materialize one asset that calls ``body(athena, context)``.
+def run_asset(
+    resource: AthenaResource, body, run_config: dict | None = None
+) -> tuple[bool, str, list]:
+    """Materialize one asset that calls ``body(athena, context)``, with ``run_config``.
 
     Returns success, the run's whole event log as text (user log lines included) and what
     ``body`` returned.
@@ -36,7 +45,11 @@ def run_asset(resource: AthenaResource, body) -> tuple[bool, str, list]:
 
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        [probe], resources={"athena": resource}, instance=instance, raise_on_error=False
+        [probe],
+        resources={"athena": resource},
+        instance=instance,
+        run_config=run_config,
+        raise_on_error=False,
     )
     log = "\n".join(
         f"{entry.user_message} {entry.dagster_event}" for entry in instance.all_logs(result.run_id)
@@ -50,12 +63,108 @@ def test_every_field_is_described() -> None:
 
 
 def test_secret_fields_are_marked_secret_for_the_ui() -> None:
+    """connection_arguments is not: the UI would scaffold the whole dict as '********'."""
     fields = AthenaResource.to_config_schema().as_field().config_type.fields
     assert {name for name, f in fields.items() if f.is_secret} == {
         "aws_secret_access_key",
         "aws_session_token",
-        "connection_arguments",
     }
+
+
+def launchpad_config(resource: AthenaResource, body) -> dict:
+    """The run config the launchpad opens with for an asset calling ``body``: Dagster's own
+    scaffold of the job's defaults, which masks every secret field's default as '********'."""
+    from dagster._core.snap.snap_to_yaml import default_values_yaml_from_type_snap
+
+    @dg.asset
+    def probe(athena: AthenaResource) -> None:
+        body(athena)
+
+    job = dg.Definitions(
+        assets=[probe], resources={"athena": resource}
+    ).resolve_implicit_global_asset_job_def()
+    snap = job.get_job_snapshot()
+    schema = snap.config_schema_snapshot
+    root = schema.get_config_snap(snap.mode_def_snaps[0].root_config_key)
+    return yaml.safe_load(default_values_yaml_from_type_snap(schema, root))
+
+
+def signed_credentials(athena: AthenaResource, context: dg.AssetExecutionContext | None = None):
+    """The credentials botocore signs with, after a real STS call over HTTP."""
+    session = athena.boto3_session()
+    sts_client(session, athena.session_spec()).get_caller_identity()
+    creds = session.get_credentials()
+    return creds.access_key, creds.secret_key, creds.token
+
+
+def launch(resource: AthenaResource) -> tuple[bool, str, list]:
+    """``signed_credentials`` run as the launchpad's Launch Run does, with its scaffold."""
+    run_config = launchpad_config(resource, signed_credentials)
+    secrets = run_config["resources"]["athena"]["config"]
+    assert secrets["aws_secret_access_key"] == secrets["aws_session_token"] == "********"
+    return run_asset(resource, signed_credentials, run_config)
+
+
+def test_launchpad_placeholder_keeps_the_deployed_envvar_secrets(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATALOG_KEY_ID", "AKIDFROMENVVAR")
+    monkeypatch.setenv("CATALOG_SECRET", CANARY)
+    monkeypatch.setenv("CATALOG_TOKEN", TOKEN_CANARY)
+    resource = on_moto(
+        moto_endpoint,
+        aws_access_key_id=dg.EnvVar("CATALOG_KEY_ID"),
+        aws_secret_access_key=dg.EnvVar("CATALOG_SECRET"),
+        aws_session_token=dg.EnvVar("CATALOG_TOKEN"),
+    )
+    success, log, returned = launch(resource)
+    assert success, log
+    assert returned == [("AKIDFROMENVVAR", CANARY, TOKEN_CANARY)]
+
+
+def test_launchpad_placeholder_without_deployed_secrets_means_the_chain(
+    moto_endpoint: str,
+) -> None:
+    """The default deployment configures no secret: the placeholder leaves boto3's chain (here
+    the fake keys moto_endpoint exports) in charge, and never becomes a credential."""
+    success, log, returned = launch(on_moto(moto_endpoint))
+    assert success, log
+    assert returned == [("testing", "testing", None)]
+
+
+def test_launchpad_placeholder_with_literal_deployed_secrets(moto_endpoint: str) -> None:
+    resource = on_moto(
+        moto_endpoint,
+        aws_access_key_id="AKIDLITERAL",
+        aws_secret_access_key=CANARY,
+        aws_session_token=TOKEN_CANARY,
+    )
+    success, log, returned = launch(resource)
+    assert success, log
+    assert returned == [("AKIDLITERAL", CANARY, TOKEN_CANARY)]
+
+
+def test_launchpad_placeholder_with_an_unset_envvar_names_field_and_variable(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CATALOG_SECRET_UNSET", raising=False)
+    resource = on_moto(moto_endpoint, aws_secret_access_key=dg.EnvVar("CATALOG_SECRET_UNSET"))
+    success, log, _ = launch(resource)
+    assert not success
+    assert "aws_secret_access_key: environment variable CATALOG_SECRET_UNSET is not set" in log
+
+
+@pytest.mark.parametrize("value", ["********", "***", "*"])
+@pytest.mark.parametrize("field", sorted(CREDENTIAL_FIELDS))
+def test_a_placeholder_never_reaches_botocore(field: str, value: str, clean_env: None) -> None:
+    """Given in code, or past the launchpad some other way, a mask is refused by name before
+    any session exists."""
+    with pytest.raises(ConfigError, match=rf"^{field} is a masked placeholder") as raised:
+        build_session(SessionSpec(region_name="eu-west-1", **{field: value}))
+    assert value not in str(raised.value).split(":")[0]
+    resource = AthenaResource(engine="aws", region_name="eu-west-1", **{field: value})
+    with pytest.raises(ConfigError, match=rf"^{field} is a masked placeholder"):
+        resource.validate_config()
 
 
 def test_repr_and_str_mask_secrets() -> None:

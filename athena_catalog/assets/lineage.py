@@ -18,6 +18,7 @@ from sqlalchemy import Connection, exists, func, select
 
 from athena_catalog.assets.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.assets.metadata import _md_table
+from athena_catalog.assets.usage import MAX_CHUNK_SIZE
 from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser, LineageBatch
 from athena_catalog.lineage.result import LineageSchema
 from athena_catalog.markers import SOURCE_SELF
@@ -48,9 +49,22 @@ class LineageConfig(dg.Config):
     full_refresh: bool = Field(
         default=False, description="Forget all edges and re-analyse the whole stored history."
     )
-    workers: int = Field(default=2, description="Processes parsing distinct statements.")
-    statement_timeout_s: float = Field(default=5.0, description="Time limit per statement.")
-    chunk_size: int = Field(default=50_000, description="History rows per write transaction.")
+    workers: int = Field(
+        default=2, ge=1, le=64, description="Processes parsing distinct statements (1-64)."
+    )
+    statement_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="Time limit per statement, in seconds (> 0, at most 3600).",
+    )
+    chunk_size: int = Field(
+        default=50_000,
+        ge=1,
+        le=MAX_CHUNK_SIZE,
+        description=f"History rows per write transaction (1-{MAX_CHUNK_SIZE:,}).",
+    )
 
 
 @dg.asset(

@@ -30,26 +30,51 @@ from athena_catalog.usage.ingest import IngestOptions, IngestStats, ingest
 GROUP = "usage"
 
 
+# Bounds of the day windows: ten years is past any Athena history, and far from the dates
+# Python cannot represent.
+MAX_DAYS = 3650
+# Rows per write transaction: large enough for any speed-up, small enough to bound memory.
+MAX_CHUNK_SIZE = 1_000_000
+
+
 class QueryHistoryConfig(dg.Config):
     query_log_days: int = Field(
         default=7,
-        description="First run per work group: read executions of this many past days.",
+        ge=1,
+        le=MAX_DAYS,
+        description=(
+            f"First run per work group: read executions of this many past days (1-{MAX_DAYS})."
+        ),
     )
     chunk_size: int = Field(
-        default=5000, description="Executions stored per transaction (bounds memory)."
+        default=5000,
+        ge=1,
+        le=MAX_CHUNK_SIZE,
+        description=f"Executions stored per transaction, bounding memory (1-{MAX_CHUNK_SIZE:,}).",
     )
 
 
 class TableUsageConfig(dg.Config):
-    window_days: int = Field(default=30, description="Days of history the usage covers.")
+    window_days: int = Field(
+        default=30, ge=1, le=MAX_DAYS, description=f"Days the usage covers (1-{MAX_DAYS})."
+    )
     unused_days: int = Field(
-        default=30, description="A cataloged table not read for this many days is unused."
+        default=30,
+        ge=1,
+        le=MAX_DAYS,
+        description=f"A cataloged table not read for this many days is unused (1-{MAX_DAYS}).",
     )
     price_per_tb_usd: float = Field(
-        default=5.0, description="Athena's price per TB scanned (10**12 bytes), in USD."
+        default=5.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Athena's price per TB scanned (10**12 bytes), in USD (>= 0).",
     )
     top_queries_per_table: int = Field(
-        default=5, description="Query fingerprints kept per table, most frequent first."
+        default=5,
+        ge=0,
+        le=1000,
+        description="Query fingerprints kept per table, most frequent first (0-1000).",
     )
 
 

@@ -60,6 +60,7 @@ from athena_catalog.engines.listing import Listed
 
 T = TypeVar("T")
 HISTORY_PAGE = 10_000  # query history rows read per page
+MAX_COUNT = 2**63 - 1  # the largest integer SQLite and PostgreSQL's BIGINT hold
 
 DEFAULT_CATALOG = "AwsDataCatalog"
 DEFAULT_DATABASE = "default"
@@ -1167,14 +1168,16 @@ def _read_query_executions(path: Path) -> list[QueryExecution]:
     """Parse a whole JSONL file first, so a bad line means nothing is imported."""
     executions = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # JSON Lines ends records at "\n" only: splitlines() would also split at U+2028 and
+        # other separators that JSON strings may hold raw.
+        lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read history file: {exc}") from exc
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json.loads(line, parse_int=_json_int)
             if not isinstance(item, dict):
                 raise _FieldError("QueryExecution", "expected a JSON object")
             execution = _query_execution(item)
@@ -1187,13 +1190,28 @@ def _read_query_executions(path: Path) -> list[QueryExecution]:
     return executions
 
 
+class _HugeNumber:
+    """A JSON integer too long to be any field's value: kept so the field's check names it,
+    where Python's int() would fail with no field (past 4300 digits)."""
+
+    def __init__(self, digits: str):
+        self.digits = len(digits.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"a {self.digits}-digit number"
+
+
+def _json_int(text: str) -> int | _HugeNumber:
+    return int(text) if len(text) <= 40 else _HugeNumber(text)
+
+
 def _query_execution(item: dict[str, Any]) -> QueryExecution | None:
     """One boto3 QueryExecution; None for queries still QUEUED or RUNNING."""
     state = _field(item, "Status.State", str, required=True)
     if state in ("QUEUED", "RUNNING"):
         return None
     if state not in QUERY_STATES:
-        raise _FieldError("Status.State", f"expected one of {QUERY_STATES}, got {state!r}")
+        raise _FieldError("Status.State", f"expected one of {QUERY_STATES}, got {_shown(state)}")
     statement_type = _field(item, "StatementType", str)
     if statement_type is not None and statement_type not in STATEMENT_TYPES:
         raise _FieldError("StatementType", f"expected one of {STATEMENT_TYPES}")
@@ -1232,14 +1250,29 @@ def _field(item: dict[str, Any], name: str, kind: type, *, required: bool = Fals
             raise _FieldError(name, "is missing")
         return None
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise _FieldError(name, f"expected {kind.__name__}, got {value!r}")
+        raise _FieldError(name, f"expected {kind.__name__}, got {_shown(value)}")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            # Valid JSON ("\ud800"), but no store can hold a lone surrogate.
+            raise _FieldError(
+                name, f"not valid UTF-8 text (lone surrogate at character {exc.start})"
+            ) from None
     return value
 
 
+def _shown(value: Any) -> str:
+    """A rejected value for the error message: short, and printable whatever it holds."""
+    text = ascii(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _count(item: dict[str, Any], name: str) -> int | None:
+    """A non-negative count that fits the stores' signed 64-bit integers."""
     value = _field(item, name, int)
-    if value is not None and value < 0:
-        raise _FieldError(name, f"expected a count >= 0, got {value!r}")
+    if value is not None and not 0 <= value <= MAX_COUNT:
+        raise _FieldError(name, f"expected a count >= 0 and <= 2**63-1, got {_shown(value)}")
     return value
 
 
@@ -1256,4 +1289,4 @@ def _time(item: dict[str, Any], name: str, *, required: bool = False) -> Any:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         pass
-    raise _FieldError(name, f"expected ISO-8601 text or epoch seconds, got {value!r}")
+    raise _FieldError(name, f"expected ISO-8601 text or epoch seconds, got {_shown(value)}")
