@@ -28,6 +28,53 @@ def test_never_raises_and_says_why(sql: str) -> None:
     assert result.target is None
 
 
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("INSERT INTO SELECT order_id FROM orders", "parse error: INSERT INTO has no target table"),
+        (
+            "INSERT INTO (dt, total) SELECT dt, amount FROM orders",
+            "parse error: INSERT INTO has no target table",
+        ),
+        ("INSERT INTO VALUES (1)", "parse error: INSERT INTO has no target table"),
+        ("/* unterminated", "parse error: unterminated comment at character 1"),
+        ("  -- note\n/* open", "parse error: unterminated comment at character 11"),
+        ("SELECT 1 /* open", "parse error: unterminated comment at character 10"),
+        ("SELECT 'open FROM orders", "parse error: unterminated string at character 8"),
+        ('SELECT "open FROM orders', "parse error: unterminated quoted identifier at character 8"),
+        ("   1", "unsupported statement: Literal"),
+    ],
+)
+def test_malformed_statements_get_a_precise_reason(sql: str, error: str) -> None:
+    result = parse_lineage(sql, "awsdatacatalog", "sales", SCHEMA)
+    assert (result.error, result.target) == (error, None)
+
+
+@pytest.mark.parametrize(
+    ("position", "clause", "shown"),
+    [
+        ("1111111111111111111111", "GROUP BY", "1111111111111111111111"),
+        ("9" * 5000, "GROUP BY", "9" * 27 + "..."),  # past int()'s 4,300 digits
+        ("0", "GROUP BY", "0"),  # sqlglot would silently take the last column
+        ("3", "ORDER BY", "3"),
+        ("99999999999999999999", "ORDER BY", "99999999999999999999"),
+    ],
+)
+def test_a_position_outside_the_select_list_is_named(
+    position: str, clause: str, shown: str
+) -> None:
+    sql = f"CREATE TABLE t AS SELECT dt, sum(amount) AS total FROM orders {clause} {position}"
+    result = parse_lineage(sql, "awsdatacatalog", "sales", SCHEMA)
+    assert result.error == (
+        f"unresolved columns: {clause} position {shown} is not in the select list of 2 columns"
+    )
+    # The tables are still exact; only the column lineage is lost.
+    assert (result.target, result.sources) == (
+        "awsdatacatalog.sales.t",
+        {"awsdatacatalog.sales.orders"},
+    )
+
+
 def test_pathological_nesting_is_refused_fast() -> None:
     started = time.perf_counter()
     result = parse_lineage("SELECT " + "(" * 5000 + "1" + ")" * 5000, "c", "d", {})
@@ -46,8 +93,6 @@ def test_deadline_bounds_a_slow_statement() -> None:
     started = time.perf_counter()
     result = parse_lineage(sql, "awsdatacatalog", "sales", SCHEMA, timeout_s=0.01)
     assert result.error and result.error.startswith("timeout")
-    # SIGALRM stops it at once on the main thread; elsewhere the deadline is checked between
-    # phases (after qualification), hence the looser bound.
     assert time.perf_counter() - started < 5
 
 

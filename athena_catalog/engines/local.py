@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -57,6 +56,7 @@ from athena_catalog.engines.base import (
     Table,
 )
 from athena_catalog.engines.listing import Listed
+from athena_catalog.sql_text import Unterminated, leading_keyword, split_parenthesised
 
 T = TypeVar("T")
 HISTORY_PAGE = 10_000  # query history rows read per page
@@ -130,10 +130,6 @@ CREATE TABLE IF NOT EXISTS query_history (
     completed_at TEXT, data_scanned_bytes INTEGER, engine_ms INTEGER, error_message TEXT);
 CREATE INDEX IF NOT EXISTS query_history_by_time ON query_history (submitted_at, query_id);
 """
-
-
-# Whitespace and comments, then the first word.
-_LEADING_KEYWORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(\w+)", re.DOTALL)
 
 
 def utc_now() -> datetime:
@@ -1129,11 +1125,13 @@ def _tokens(sql: str) -> list[Any]:
 
 
 def _leading_keyword(sql: str) -> tuple[str, str]:
-    """The first keyword, upper case, and the text after it (a regex: tokenizing is slow)."""
-    match = _LEADING_KEYWORD.match(sql)
-    if match is None:
+    """The first keyword, upper case, and the text after it (a scan: tokenizing is slow);
+    none for a statement the tokenizer will reject with its reason (an open comment)."""
+    try:
+        keyword, end = leading_keyword(sql)
+    except Unterminated:
         return "", ""
-    return match.group(1).upper(), sql[match.end() :].strip()
+    return keyword, sql[end:].strip()
 
 
 def _text_after_as(sql: str) -> str:
@@ -1145,18 +1143,11 @@ def _text_after_as(sql: str) -> str:
 
 
 def _split_parenthesised(text: str) -> tuple[str, str]:
-    """Split ``(inner) rest`` at the parenthesis matching the first one, strings respected."""
-    depth = 0
-    for token in _tokens(text):
-        if token.token_type == sqlglot.TokenType.L_PAREN:
-            depth += 1
-            if depth == 1:
-                start = token.end + 1
-        elif token.token_type == sqlglot.TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return text[start : token.start], text[token.end + 1 :]
-    raise EngineError("UNLOAD needs a parenthesised query", code="INVALID_REQUEST")
+    """Split ``(inner) rest`` at the parenthesis matching the leading one, quotes respected."""
+    split = split_parenthesised(text)
+    if split is None:
+        raise EngineError("UNLOAD needs a parenthesised query", code="INVALID_REQUEST")
+    return split
 
 
 class _FieldError(ValueError):

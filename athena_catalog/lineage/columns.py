@@ -7,6 +7,7 @@ of one ``sqlglot.lineage`` call per column that re-qualifies the statement every
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 from sqlglot import exp
@@ -14,6 +15,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from athena_catalog.lineage.deadline import DeadlineExceeded
 from athena_catalog.lineage.result import DIALECT, LineageSchema
 from athena_catalog.names import column_ref, table_fqn
 
@@ -23,10 +25,6 @@ Output = tuple[str, Deps, bool]  # name, sources, whether it is a plain column p
 
 _UNNAMED = re.compile(r"_col_(\d+)")
 _STAR_UNKNOWN = "unknown columns: SELECT * over a table not in the schema"
-
-
-class DeadlineExceeded(Exception):
-    """Analysis ran past the statement's time budget."""
 
 
 def lower_identifiers(expression: exp.Expr) -> None:
@@ -52,6 +50,9 @@ def trace_query(
 ) -> tuple[list[str], list[Deps], list[str], set[JoinKey]]:
     """(output names, sources of each output by position, problems, join keys) of a
     lower-cased query; with ``outputs=False`` only the join keys (reads need no more)."""
+    bad_position = _bad_position(query)
+    if bad_position:
+        return [], [], [f"unresolved columns: {bad_position}"], set()
     try:
         qualified = qualify(
             query,
@@ -74,6 +75,38 @@ def trace_query(
     names = [_athena_name(name, i, qualified) for i, (name, _, _) in enumerate(found)]
     joins = tracer.joins(root)
     return names, [deps for _, deps, _ in found], sorted(set(tracer.problems)), joins
+
+
+def _bad_position(query: exp.Query) -> str | None:
+    """Why a ``GROUP BY`` / ``ORDER BY`` position is not in its select list, if one is not.
+    Checked before qualification, which looks positions up as list indexes (0 silently
+    picks the last column, a huge one overflows)."""
+    for node in query.find_all(exp.Select, exp.SetOperation):
+        selects = node.selects
+        starred = any(_is_star(s) for s in selects)
+        width = sys.maxsize if starred else len(selects)  # a * counts once it is expanded
+        group, order = node.args.get("group"), node.args.get("order")
+        keyed = [("GROUP BY", k) for k in group.expressions] if group else []
+        keyed += [("ORDER BY", o.this) for o in order.expressions] if order else []
+        for clause, key in keyed:
+            # Digits compared as text first: int() refuses numbers of over 4,300 digits.
+            if not isinstance(key, exp.Literal) or key.is_string:
+                continue
+            if not (key.name.isascii() and key.name.isdigit()):
+                continue
+            digits = key.name.lstrip("0")
+            if not (0 < len(digits) <= 19 and int(digits) <= width):
+                shown = key.name if len(key.name) <= 30 else f"{key.name[:27]}..."
+                columns = "" if starred else f" of {width} column{'s' * (width != 1)}"
+                return f"{clause} position {shown} is not in the select list{columns}"
+    return None
+
+
+def _is_star(projection: exp.Expr) -> bool:
+    """``*`` or ``t.*`` as a whole projection (``count(*)`` is not)."""
+    return isinstance(projection, exp.Star) or (
+        isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+    )
 
 
 def _athena_name(name: str, index: int, query: exp.Expr) -> str:
@@ -123,9 +156,7 @@ class _Tracer:
         if isinstance(expr, exp.Select):
             out = []
             for projection in expr.selects:
-                if isinstance(projection, exp.Star) or (
-                    isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
-                ):
+                if _is_star(projection):
                     self.problems.append(_STAR_UNKNOWN)
                     continue
                 value = projection.unalias()

@@ -10,12 +10,14 @@ import hashlib
 import re
 
 # Bump when parsing rules change: cached results of older rules are then ignored.
-PARSER_VERSION = "3"  # 2: join keys; 3: names quoted where a part holds a dot or quote
+# 2: join keys; 3: names quoted where a part holds a dot or quote; 4: precise parse errors
+PARSER_VERSION = "4"
 
 # Comments, string literals, quoted identifiers, numbers and whitespace runs; everything
-# else is copied in lower case. Unrolled quote loops keep the scan linear and fast.
+# else is copied in lower case. Unrolled quote loops keep the scan linear and fast; an
+# unterminated block comment runs to the end (else every later "/*" rescans the rest).
 _TOKENS = re.compile(
-    r"--[^\n]*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/"
+    r"--[^\n]*|/\*[^*]*(?:\*+[^*/][^*]*)*\**(?:/|\Z)"
     r"|'[^']*(?:''[^']*)*'"
     r'|"[^"]*(?:""[^"]*)*"|`[^`]*`'
     r"|(?<![\w$])\d+(?:\.\d*)?(?:[eE][+-]?\d+)?"

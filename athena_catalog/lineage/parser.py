@@ -1,20 +1,17 @@
 """``parse_lineage``: one Athena statement in, its table and column lineage out, never an
-exception and never a hang."""
+exception and never a hang, in any thread."""
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from types import FrameType
+from collections.abc import Mapping
 
 from sqlglot.errors import SqlglotError
 
-from athena_catalog.lineage.columns import DeadlineExceeded
+from athena_catalog.lineage.deadline import DeadlineExceeded, deadline
 from athena_catalog.lineage.result import LineageResult, LineageSchema
-from athena_catalog.lineage.statements import Statement
+from athena_catalog.lineage.statements import Malformed, Statement
+from athena_catalog.sql_text import Unterminated
 
 DEFAULT_TIMEOUT_S = 5.0
 MAX_SQL_CHARS = 1_000_000  # Athena's own limit is 262,144 bytes
@@ -39,14 +36,14 @@ def parse_lineage(
     if _nesting(sql) > MAX_NESTING:
         return LineageResult(error=f"too deeply nested: over {MAX_NESTING} levels")
     index = schema if isinstance(schema, LineageSchema) else LineageSchema(schema)
-    deadline = time.monotonic() + timeout_s
-    statement = Statement(index, default_catalog or "", default_database or "", deadline)
+    due = time.monotonic() + timeout_s  # checked between phases too, for a precise reason
+    statement = Statement(index, default_catalog or "", default_database or "", due)
     try:
-        with _alarm(timeout_s):
+        with deadline(timeout_s):
             return statement.analyse(sql)
     except DeadlineExceeded:
         return LineageResult(error=f"timeout: analysis took longer than {timeout_s:g} s")
-    except SqlglotError as e:
+    except (SqlglotError, Malformed, Unterminated) as e:
         return LineageResult(error=f"parse error: {_first_line(e)}")
     except RecursionError:
         return LineageResult(error="too deeply nested: recursion limit")
@@ -69,27 +66,3 @@ def _nesting(sql: str) -> int:
         elif ch == ")":
             depth -= 1
     return deepest
-
-
-@contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
-    """A hard deadline through SIGALRM where signals are available (the main thread); the
-    tracer also checks the deadline itself, for threads where they are not."""
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
-        return
-
-    def expire(_signum: int, _frame: FrameType | None) -> None:
-        raise DeadlineExceeded
-
-    started = time.monotonic()
-    previous_handler = signal.signal(signal.SIGALRM, expire)
-    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous_handler)
-        if previous_delay:  # re-arm whatever timer the caller had running
-            remaining = max(previous_delay - (time.monotonic() - started), 1e-3)
-            signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)

@@ -7,16 +7,18 @@ import re
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import TokenError
 
 from athena_catalog.lineage.columns import (
-    DeadlineExceeded,
     Deps,
     JoinKey,
     lower_identifiers,
     table_name,
     trace_query,
 )
+from athena_catalog.lineage.deadline import DeadlineExceeded
 from athena_catalog.lineage.result import DIALECT, LineageResult, LineageSchema
+from athena_catalog.sql_text import find_unterminated, leading_keyword, split_parenthesised
 
 # First keywords of statements that never carry lineage: answered without parsing.
 _UTILITY = frozenset(
@@ -46,8 +48,12 @@ _UTILITY = frozenset(
         "comment",
     ]
 )
-_FIRST_WORD = re.compile(r"(?:\s+|\(|--[^\n]*|/\*.*?\*/)*([A-Za-z]+)", re.S)
 _UNLOAD_TO = re.compile(r"\s*TO\s*'((?:[^']|'')*)'", re.I)
+
+
+class Malformed(ValueError):
+    """The statement parsed, but into a shape no valid statement has (``INSERT INTO SELECT``):
+    reported as a parse error naming the missing part."""
 
 
 class Statement:
@@ -58,14 +64,14 @@ class Statement:
         self.deadline = deadline
 
     def analyse(self, sql: str) -> LineageResult:
-        match = _FIRST_WORD.match(sql)
-        if match is None:
-            return LineageResult(error="empty statement")
-        word = match.group(1).lower()
+        word, end = leading_keyword(sql)  # raises Unterminated
+        if end >= len(sql):
+            return LineageResult(error="empty statement")  # only whitespace and comments
+        word = word.lower()
         if word in _UTILITY:
             return LineageResult(statement="utility")
         if word == "unload":
-            return self._unload(sql[match.end() :])
+            return self._unload(sql[end:])
         expression = _parse_one(sql)
         if isinstance(expression, LineageResult):
             return expression
@@ -83,14 +89,14 @@ class Statement:
         if isinstance(e, exp.Create):
             return self._create(e)
         if isinstance(e, exp.Insert):
-            target, listed = _target_and_columns(e.this)
+            target, listed = _target_and_columns(e.this, "INSERT INTO")
             return self._write(e, "insert", target, e.expression, listed)
         if isinstance(e, exp.Merge):
             return self._merge(e)
         if isinstance(e, exp.Update):
             return self._update(e)
         if isinstance(e, exp.Delete):
-            target = e.this
+            target = _target(e.this, "DELETE FROM")
             return LineageResult(
                 target=self._name(target), sources=self._sources(e, target), statement="delete"
             )
@@ -104,7 +110,7 @@ class Statement:
         kind = (e.args.get("kind") or "").upper()
         if kind not in ("TABLE", "VIEW"):
             return LineageResult(statement="utility")  # CREATE DATABASE, FUNCTION ...
-        target, listed = _target_and_columns(e.this)
+        target, listed = _target_and_columns(e.this, f"CREATE {kind}")
         query = e.expression
         if isinstance(query, exp.Query):
             return self._write(e, "view" if kind == "VIEW" else "ctas", target, query, listed)
@@ -145,7 +151,7 @@ class Statement:
 
     def _merge(self, e: exp.Merge) -> LineageResult:
         """MERGE: the SET and INSERT clauses are traced as one SELECT over target JOIN source."""
-        target = e.this
+        target = _target(e.this, "MERGE INTO")
         fqn = self._name(target)
         result = LineageResult(target=fqn, sources=self._sources(e, target), statement="merge")
         columns: list[str] = []
@@ -182,7 +188,7 @@ class Statement:
         return result
 
     def _update(self, e: exp.Update) -> LineageResult:
-        target = e.this
+        target = _target(e.this, "UPDATE")
         fqn = self._name(target)
         result = LineageResult(target=fqn, sources=self._sources(e, target), statement="update")
         assignments = e.expressions
@@ -195,14 +201,14 @@ class Statement:
 
     def _unload(self, rest: str) -> LineageResult:
         """UNLOAD (query) TO 's3://...' WITH (...): sqlglot keeps it as an opaque command."""
-        inner, after = _parenthesized(rest)
-        to = _UNLOAD_TO.match(after) if inner is not None else None
-        if inner is None or to is None:
+        split = split_parenthesised(rest)
+        to = _UNLOAD_TO.match(split[1]) if split is not None else None
+        if split is None or to is None:
             return LineageResult(
                 error="unsupported statement: UNLOAD without (query) TO 's3://...'"
             )
         uri = to.group(1).replace("''", "'")
-        query = _parse_one(inner)
+        query = _parse_one(split[0])
         if isinstance(query, LineageResult) or not isinstance(query, exp.Query):
             error = query.error if isinstance(query, LineageResult) else None
             return LineageResult(
@@ -252,7 +258,13 @@ class Statement:
 
 def _parse_one(sql: str) -> exp.Expr | LineageResult:
     """The single statement of ``sql`` with identifiers lower-cased, or why there is none."""
-    parsed = [e for e in sqlglot.parse(sql, dialect=DIALECT) if e is not None]
+    try:
+        parsed = [e for e in sqlglot.parse(sql, dialect=DIALECT) if e is not None]
+    except TokenError:
+        problem = find_unterminated(sql)  # says which quote or comment, and where
+        if problem is None:
+            raise
+        raise problem from None
     if len(parsed) != 1:
         return LineageResult(
             error=f"several statements: {len(parsed)}" if parsed else "empty statement"
@@ -261,41 +273,17 @@ def _parse_one(sql: str) -> exp.Expr | LineageResult:
     return parsed[0]
 
 
-def _target_and_columns(node: exp.Expr) -> tuple[exp.Table, list[str]]:
+def _target_and_columns(node: exp.Expr | None, statement: str) -> tuple[exp.Table, list[str]]:
     """``t`` or ``t (a, b)``: the target table and the listed columns, if any."""
     if isinstance(node, exp.Schema):
-        return node.this, [c.name for c in node.expressions if isinstance(c, exp.Identifier)]
-    return node, []
+        columns = [c.name for c in node.expressions if isinstance(c, exp.Identifier)]
+        return _target(node.this, statement), columns
+    return _target(node, statement), []
 
 
-def _parenthesized(text: str) -> tuple[str | None, str]:
-    """The body of the leading ``( ... )`` of ``text`` and what follows it; quotes and
-    comments are skipped so a ``)`` inside them does not close the group."""
-    i, n = 0, len(text)
-    while i < n and text[i].isspace():
-        i += 1
-    if i >= n or text[i] != "(":
-        return None, text
-    depth, start = 0, i + 1
-    while i < n:
-        ch = text[i]
-        if ch in "'\"`":
-            end = text.find(ch, i + 1)
-            while end != -1 and text[end + 1 : end + 2] == ch:  # doubled quote escape
-                end = text.find(ch, end + 2)
-            if end == -1:
-                return None, text
-            i = end
-        elif text.startswith("--", i):
-            i = text.find("\n", i) if "\n" in text[i:] else n
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end == -1 else end + 1
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return text[start:i], text[i + 1 :]
-        i += 1
-    return None, text
+def _target(node: exp.Expr | None, statement: str) -> exp.Table:
+    """The table a statement writes; sqlglot also accepts ``INSERT INTO SELECT ...``, taking
+    the query for the target, or ``INSERT INTO (a, b) ...``."""
+    if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
+        raise Malformed(f"{statement} has no target table")
+    return node
