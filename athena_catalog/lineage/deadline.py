@@ -39,6 +39,7 @@ class _Watchdog:
         self._cond = threading.Condition()
         self._due: dict[int, float] = {}  # thread id -> monotonic deadline
         self._fired: set[int] = set()  # threads with an exception scheduled
+        self._wake: float | None = None  # when the watchdog looks next; None: when notified
         self._thread: threading.Thread | None = None
 
     def arm(self, deadline: float) -> None:
@@ -49,7 +50,8 @@ class _Watchdog:
                     target=self._run, name="lineage-deadline", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            if self._wake is None or deadline < self._wake:  # else it looks in time anyway
+                self._cond.notify()
 
     def disarm(self) -> None:
         """After this returns no exception from this deadline can reach the thread; one
@@ -77,8 +79,8 @@ class _Watchdog:
                         _raise_in(ident, DeadlineExceeded)
                         self._fired.add(ident)
                         self._due[ident] = now + _RETRY_S
-                earliest = min(self._due.values(), default=None)
-                self._cond.wait(None if earliest is None else max(earliest - now, 0.0))
+                self._wake = min(self._due.values(), default=None)
+                self._cond.wait(None if self._wake is None else max(self._wake - now, 0.0))
 
 
 _WATCHDOG = _Watchdog()
