@@ -8,9 +8,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from athena_catalog.assets.lineage import lineage
-from athena_catalog.assets.metadata import metadata
-from athena_catalog.assets.usage import query_history
+from athena_catalog.defs.lineage.assets import lineage
+from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.usage.assets import query_history
 from athena_catalog.demo import build_demo
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store.resource import CatalogStoreResource

@@ -11,8 +11,8 @@ import dagster as dg
 import pytest
 from sqlalchemy import insert
 
-from athena_catalog.assets.athena_tables import CAP_ENV, athena_table_specs
 from athena_catalog.definitions import defs
+from athena_catalog.defs.tables.assets import CAP_ENV, athena_table_specs
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.lineage import lineage_table_edges
 from athena_catalog.store.schema import catalog_tables

@@ -11,10 +11,10 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from athena_catalog.assets.lineage import LineageConfig, lineage
-from athena_catalog.assets.usage import QueryHistoryConfig, TableUsageConfig, query_history
-from athena_catalog.assets.usage import table_usage as table_usage_asset
 from athena_catalog.cli import main as cli_main
+from athena_catalog.defs.lineage.assets import LineageConfig, lineage
+from athena_catalog.defs.usage.assets import QueryHistoryConfig, TableUsageConfig, query_history
+from athena_catalog.defs.usage.assets import table_usage as table_usage_asset
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store.resource import CatalogStoreResource

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, insert, select
 
-from athena_catalog.assets.lineage import lineage
+from athena_catalog.defs.lineage.assets import lineage
 from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser
 from athena_catalog.lineage.result import LineageSchema
 from athena_catalog.store import CatalogStore

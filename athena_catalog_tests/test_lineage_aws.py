@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import dagster as dg
 
-from athena_catalog.assets.lineage import lineage
-from athena_catalog.assets.metadata import metadata
-from athena_catalog.assets.usage import query_history
+from athena_catalog.defs.lineage.assets import lineage
+from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.usage.assets import query_history
 from athena_catalog.markers import mark
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store import CatalogStore

@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from athena_catalog.assets.metadata import metadata
+from athena_catalog.defs.metadata.assets import metadata
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.conftest import FAKE_REGION, free_port

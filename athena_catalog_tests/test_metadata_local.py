@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from athena_catalog.assets.metadata import metadata
+from athena_catalog.defs.metadata.assets import metadata
 from athena_catalog.demo import build_demo
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.resource import AthenaResource
@@ -138,7 +138,7 @@ def test_two_cli_runs_at_once_on_one_store(demo_home: Path, tmp_path: Path):
 
 def test_schedule_and_jobs_are_wired(monkeypatch: pytest.MonkeyPatch):
     from athena_catalog.definitions import defs
-    from athena_catalog.schedules import refresh_catalog_schedule
+    from athena_catalog.defs.refresh.schedules import refresh_catalog_schedule
 
     schedule = defs.resolve_schedule_def("refresh_catalog_schedule")
     assert schedule.cron_schedule == "0 3 * * *"
@@ -208,7 +208,7 @@ def test_test_connection_command_and_job_on_the_demo(demo_home: Path, tmp_path: 
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "SELECT 1" in run.stdout and "FAIL" not in run.stdout
-    from athena_catalog.jobs import test_connection
+    from athena_catalog.defs.connection.jobs import test_connection
 
     result = test_connection.execute_in_process(
         resources={"athena": AthenaResource(engine="local", local_home=str(demo_home))}

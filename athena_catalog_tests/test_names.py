@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from athena_catalog.assets.athena_tables import athena_table_specs
-from athena_catalog.assets.lineage import lineage
-from athena_catalog.assets.metadata import metadata
-from athena_catalog.assets.usage import query_history, table_usage
 from athena_catalog.crawl import CrawlOptions, Listing, Snapshot, schema_key
+from athena_catalog.defs.lineage.assets import lineage
+from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.tables.assets import athena_table_specs
+from athena_catalog.defs.usage.assets import query_history, table_usage
 from athena_catalog.engines.base import EXTERNAL_TABLE, Column, Database, DataCatalog, Table
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.lineage import parse_lineage

@@ -22,7 +22,7 @@ import requests
 from botocore.awsrequest import AWSResponse
 from sqlalchemy import select
 
-from athena_catalog.assets.usage import query_history
+from athena_catalog.defs.usage.assets import query_history
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.history import history_cursors
 from athena_catalog.store.history import query_history as history_table

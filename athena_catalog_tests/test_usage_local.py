@@ -15,8 +15,8 @@ import dagster as dg
 import pytest
 from sqlalchemy import insert, select
 
-from athena_catalog.assets.metadata import metadata
-from athena_catalog.assets.usage import query_history, table_usage
+from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.usage.assets import query_history, table_usage
 from athena_catalog.demo import build_demo
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.lineage import LineageSchema, parse_lineage

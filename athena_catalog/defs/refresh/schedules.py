@@ -7,7 +7,7 @@ import os
 
 import dagster as dg
 
-from athena_catalog.jobs import refresh_catalog_job
+from athena_catalog.defs.refresh.jobs import refresh_catalog_job
 
 DEFAULT_REFRESH_CRON = "0 3 * * *"  # daily, 03:00 UTC
 

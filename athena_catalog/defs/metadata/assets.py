@@ -14,6 +14,7 @@ import dagster as dg
 from pydantic import Field
 
 from athena_catalog.crawl import CrawlOptions, Snapshot, crawl, schema_key
+from athena_catalog.defs.markdown import md_table
 from athena_catalog.filters import FilterPattern, InvalidFilterError
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store import ApplyResult, DeletionPolicy, apply_snapshot
@@ -160,7 +161,7 @@ def _metadata(name: str, snap: Snapshot, result: ApplyResult) -> dict[str, Any]:
             "deleted": c["catalogs_deleted"],
             "listing_errors": dg.MetadataValue.json(snap.errors),
             "preview": dg.MetadataValue.md(
-                _md_table(["catalog", "type"], [[x.name, x.type] for x in snap.catalogs])
+                md_table(["catalog", "type"], [[x.name, x.type] for x in snap.catalogs])
             ),
         }
     if name == "schemas":
@@ -181,7 +182,7 @@ def _schemas_metadata(snap: Snapshot, result: ApplyResult) -> dict[str, Any]:
         "changed": c["schemas_changed"],
         "deleted": c["schemas_deleted"],
         "listing_errors": dg.MetadataValue.json(snap.errors),
-        "preview": dg.MetadataValue.md(_md_table(["catalog", "schema", "tables"], schema_rows)),
+        "preview": dg.MetadataValue.md(md_table(["catalog", "schema", "tables"], schema_rows)),
     }
 
 
@@ -207,7 +208,7 @@ def _tables_preview(snap: Snapshot, result: ApplyResult) -> str:
         [t.fqn, t.table_type, len(t.columns), ", ".join(t.partition_keys) or "-"]
         for t in sorted(snap.all_tables(), key=lambda t: t.fqn)[:PREVIEW_ROWS]
     ]
-    parts = [_md_table(["table", "type", "columns", "partition keys"], rows)]
+    parts = [md_table(["table", "type", "columns", "partition keys"], rows)]
     if result.schema_changes:
         changes = [
             [
@@ -221,18 +222,9 @@ def _tables_preview(snap: Snapshot, result: ApplyResult) -> str:
         ]
         parts.append(
             "**Schema changes**\n\n"
-            + _md_table(["table", "change", "column", "old type", "new type"], changes)
+            + md_table(["table", "change", "column", "old type", "new type"], changes)
         )
     return "\n\n".join(parts)
-
-
-def _md_table(header: list[str], rows: list[list[object]]) -> str:
-    def cell(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 @contextmanager

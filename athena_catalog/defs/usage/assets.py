@@ -10,8 +10,8 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import func, select
 
-from athena_catalog.assets.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
-from athena_catalog.assets.metadata import _md_table
+from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
+from athena_catalog.defs.markdown import md_table
 from athena_catalog.lineage import LineageSchema
 from athena_catalog.resource import AthenaResource
 from athena_catalog.store.history import history_rejects
@@ -222,10 +222,10 @@ def _usage_markdown(summary: UsageSummary) -> str:
 
     header = ["table", "reads", "writes", "percentile", "scanned", "cost USD", "last read"]
     parts = [
-        "**Top tables by reads**\n\n" + _md_table(header, [row(r) for r in summary.top_tables]),
-        "**Top tables by cost**\n\n" + _md_table(header, [row(r) for r in summary.top_cost]),
+        "**Top tables by reads**\n\n" + md_table(header, [row(r) for r in summary.top_tables]),
+        "**Top tables by cost**\n\n" + md_table(header, [row(r) for r in summary.top_cost]),
         "**Cost per work group**\n\n"
-        + _md_table(
+        + md_table(
             ["work group", "queries", "failed", "scanned", "cost USD"],
             [
                 [
@@ -242,7 +242,7 @@ def _usage_markdown(summary: UsageSummary) -> str:
     if summary.joins:
         parts.append(
             "**Frequently joined** (tables and the columns they are joined on)\n\n"
-            + _md_table(
+            + md_table(
                 ["left", "right", "on (left = right)", "queries"],
                 [
                     [j["left_fqn"], j["right_fqn"], j["columns"], j["query_count"]]

@@ -1,15 +1,9 @@
-"""Jobs: refresh the whole catalog, and test the connection to Athena."""
+"""The connector's Test Connection as a Dagster job: one step per permission it needs."""
 
 import dagster as dg
 
 from athena_catalog.connection_check import format_report, run_connection_checks
 from athena_catalog.resource import AthenaResource
-
-refresh_catalog_job = dg.define_asset_job(
-    name="refresh_catalog",
-    selection=dg.AssetSelection.all(),
-    description="Crawls and refreshes every asset of the catalog.",
-)
 
 
 @dg.op(

@@ -4,7 +4,7 @@ Thin Dagster wiring over :mod:`athena_catalog.lineage.graph` and
 :mod:`athena_catalog.store.lineage`. Each run reads only the successful statements it has not
 analysed yet, in chunks (one write transaction each), then recomputes the view edges. Column
 lineage is surfaced per Athena table as ``dagster/column_lineage`` on the external table specs
-of :mod:`athena_catalog.assets.athena_tables`, keyed ``["athena", catalog, database, table]``.
+of :mod:`athena_catalog.defs.tables.assets`, keyed ``["athena", catalog, database, table]``.
 """
 
 from collections import Counter
@@ -16,9 +16,9 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import Connection, exists, func, select
 
-from athena_catalog.assets.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
-from athena_catalog.assets.metadata import _md_table
-from athena_catalog.assets.usage import MAX_CHUNK_SIZE
+from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
+from athena_catalog.defs.markdown import md_table
+from athena_catalog.defs.usage.assets import MAX_CHUNK_SIZE
 from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser, LineageBatch
 from athena_catalog.lineage.result import LineageSchema
 from athena_catalog.markers import SOURCE_SELF
@@ -240,6 +240,6 @@ def _metadata(conn: Connection, run: Counter[str], views: LineageBatch) -> dict[
             {k: count(lineage_table_edges, k) for k in ("query", "view", "s3")}
         ),
         "preview": dg.MetadataValue.md(
-            _md_table(["source", "target", "kind", "statements", "last seen"], preview)
+            md_table(["source", "target", "kind", "statements", "last seen"], preview)
         ),
     }

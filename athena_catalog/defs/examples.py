@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from athena_catalog.assets.metadata import _md_table
+from athena_catalog.defs.markdown import md_table
 
 EXAMPLES = 20  # rows of the metadata table listing the first examples
 # Every statement the lineage asset could not analyse, with its reason and text.
@@ -30,7 +30,7 @@ def counted(n: int, what: tuple[str, str], examples: Sequence[Sequence[object]],
 def examples_table(header: Sequence[str], examples: Sequence[Sequence[object]]) -> dg.MetadataValue:
     """The first examples as a markdown table, long texts cut to one line."""
     return dg.MetadataValue.md(
-        _md_table(list(header), [[_one_line(v) for v in row] for row in examples[:EXAMPLES]])
+        md_table(list(header), [[_one_line(v) for v in row] for row in examples[:EXAMPLES]])
     )
 
 
