@@ -57,9 +57,9 @@ from athena_catalog.markers import mark
 if TYPE_CHECKING:
     import boto3
 
+    from athena_catalog.defs.resources import AthenaResource
     from athena_catalog.engines.aws import AwsEngine
     from athena_catalog.engines.base import Engine, Table
-    from athena_catalog.resource import AthenaResource
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 # test-connection should answer in seconds, not wait out the crawl's retry budget.
@@ -504,7 +504,7 @@ def exit_code(results: Sequence[CheckResult]) -> int:
 
 # -- command line ----------------------------------------------------------------------------
 
-# (flag, resource field); the environment variable behind each is resource.ENV_FIELDS'.
+# (flag, resource field); the environment variable behind each is defs.resources.ENV_FIELDS'.
 FLAGS: tuple[tuple[str, str], ...] = (
     ("--engine", "engine"),
     ("--region", "region_name"),
@@ -523,7 +523,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from athena_catalog.resource import ENV_FIELDS
+    from athena_catalog.defs.resources import ENV_FIELDS
 
     parser = argparse.ArgumentParser(
         prog="athena-catalog test-connection",
@@ -538,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resource_from_args(argv: Sequence[str] | None = None) -> AthenaResource:
     """The resource the command line describes: flags, then environment variables."""
-    from athena_catalog.resource import athena_resource_from_env
+    from athena_catalog.defs.resources import athena_resource_from_env
 
     args = build_parser().parse_args(argv)
     return athena_resource_from_env(**{field: getattr(args, field) for _, field in FLAGS})

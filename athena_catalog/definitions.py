@@ -12,10 +12,9 @@ from athena_catalog.defs.connection import definitions as connection
 from athena_catalog.defs.lineage import definitions as lineage
 from athena_catalog.defs.metadata import definitions as metadata
 from athena_catalog.defs.refresh import definitions as refresh
+from athena_catalog.defs.resources import CatalogStoreResource, athena_resource_from_env
 from athena_catalog.defs.tables import definitions as tables
 from athena_catalog.defs.usage import definitions as usage
-from athena_catalog.resource import athena_resource_from_env
-from athena_catalog.store.resource import CatalogStoreResource
 
 DOMAINS = (metadata, usage, lineage, tables, connection, refresh)
 
@@ -23,7 +22,7 @@ defs = dg.Definitions.merge(
     *(domain.definitions() for domain in DOMAINS),
     dg.Definitions(
         resources={
-            # Engine and connection from ATHENA_CATALOG_* variables (resource.ENV_FIELDS);
+            # Engine and connection from ATHENA_CATALOG_* variables (defs.resources.ENV_FIELDS);
             # region, endpoint, profile and credentials from boto3's AWS_* variables and chain.
             "athena": athena_resource_from_env(),
             "catalog_store": CatalogStoreResource(),

@@ -10,10 +10,9 @@ import dagster as dg
 
 from athena_catalog.defs.lineage.assets import lineage
 from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.defs.usage.assets import query_history
 from athena_catalog.demo import build_demo
-from athena_catalog.resource import AthenaResource
-from athena_catalog.store.resource import CatalogStoreResource
 
 # The first history read covers the demo's build night and 30 days, which end at its build.
 RUN_CONFIG = {"ops": {"query_history": {"config": {"query_log_days": 120}}}}

@@ -10,7 +10,7 @@ import boto3
 import dagster as dg
 from sqlalchemy import select
 
-from athena_catalog.resource import AthenaResource
+from athena_catalog.defs.resources import AthenaResource
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.schema import catalog_columns, catalog_tables, schema_changes
 

@@ -13,11 +13,10 @@ import pytest
 
 from athena_catalog.cli import main as cli_main
 from athena_catalog.defs.lineage.assets import LineageConfig, lineage
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.defs.usage.assets import QueryHistoryConfig, TableUsageConfig, query_history
 from athena_catalog.defs.usage.assets import table_usage as table_usage_asset
 from athena_catalog.engines.local import LocalEngine
-from athena_catalog.resource import AthenaResource
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.test_local_engine import execution, write_jsonl
 
 ASSETS = {"query_history": query_history, "table_usage": table_usage_asset, "lineage": lineage}

@@ -18,7 +18,7 @@ from athena_catalog.connection_check import (
     main,
     run_connection_checks,
 )
-from athena_catalog.resource import AthenaResource
+from athena_catalog.defs.resources import AthenaResource
 from athena_catalog_tests.aws_fakes import (
     CANARY,
     ROLE_ARN,

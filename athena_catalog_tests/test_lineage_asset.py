@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from athena_catalog.defs.lineage.assets import lineage
+from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser
 from athena_catalog.lineage.result import LineageSchema
 from athena_catalog.store import CatalogStore
@@ -20,7 +21,6 @@ from athena_catalog.store.lineage import (
     lineage_table_edges,
     read_edges,
 )
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.conftest import backend_store_url
 from athena_catalog_tests.demo_fixtures import materialized_demo
 

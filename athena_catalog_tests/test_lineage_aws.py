@@ -12,12 +12,11 @@ import dagster as dg
 
 from athena_catalog.defs.lineage.assets import lineage
 from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.defs.usage.assets import query_history
 from athena_catalog.markers import mark
-from athena_catalog.resource import AthenaResource
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges, read_edges
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.conftest import FAKE_REGION
 from athena_catalog_tests.glue_seed import presto_view_text
 

@@ -16,8 +16,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.store import CatalogStore
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.conftest import FAKE_REGION, free_port
 from athena_catalog_tests.e2e_helpers import (
     SESSION_HOOKS,

@@ -13,10 +13,9 @@ import dagster as dg
 import pytest
 
 from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.demo import build_demo
 from athena_catalog.engines.local import LocalEngine
-from athena_catalog.resource import AthenaResource
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.e2e_helpers import dump_store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from athena_catalog.crawl import CrawlOptions, Listing, Snapshot, schema_key
 from athena_catalog.defs.lineage.assets import lineage
 from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.defs.tables.assets import athena_table_specs
 from athena_catalog.defs.usage.assets import query_history, table_usage
 from athena_catalog.engines.base import EXTERNAL_TABLE, Column, Database, DataCatalog, Table
@@ -31,11 +32,9 @@ from athena_catalog.names import (
     table_fqn,
     table_parts,
 )
-from athena_catalog.resource import AthenaResource
 from athena_catalog.store import CatalogStore, DeletionPolicy, apply_snapshot
 from athena_catalog.store.history import table_joins
 from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog.store.schema import catalog_columns, catalog_schemas, catalog_tables
 from athena_catalog_tests.conftest import FAKE_REGION
 from athena_catalog_tests.e2e_helpers import HookedAthenaResource, failure_text

@@ -16,7 +16,7 @@ from athena_catalog.aws_session import (
     build_session,
     sts_client,
 )
-from athena_catalog.resource import AthenaResource
+from athena_catalog.defs.resources import AthenaResource
 from athena_catalog_tests.aws_fakes import (
     CANARY,
     ROLE_ARN,
@@ -303,7 +303,7 @@ def test_local_home_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
 
 def test_resource_from_environment_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    from athena_catalog.resource import ENV_FIELDS, athena_resource_from_env
+    from athena_catalog.defs.resources import ENV_FIELDS, athena_resource_from_env
 
     for env in ENV_FIELDS.values():
         monkeypatch.delenv(env, raising=False)

@@ -10,10 +10,9 @@ import dagster as dg
 import pytest
 from dagster._serdes import serialize_value
 
-from athena_catalog import jobs
+from athena_catalog.defs.connection import jobs
 from athena_catalog.defs.metadata.assets import metadata
-from athena_catalog.resource import AthenaResource
-from athena_catalog.store.resource import CatalogStoreResource
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog_tests.conftest import FAKE_REGION, free_port
 from athena_catalog_tests.glue_seed import seed_glue
 

@@ -22,11 +22,11 @@ import requests
 from botocore.awsrequest import AWSResponse
 from sqlalchemy import select
 
+from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.defs.usage.assets import query_history
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.history import history_cursors
 from athena_catalog.store.history import query_history as history_table
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog_tests.conftest import FAKE_REGION
 from athena_catalog_tests.e2e_helpers import SESSION_HOOKS, HookedAthenaResource
 

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import insert, select
 
 from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.defs.usage.assets import query_history, table_usage
 from athena_catalog.demo import build_demo
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.lineage import LineageSchema, parse_lineage
 from athena_catalog.lineage.result import is_s3
 from athena_catalog.markers import mark
-from athena_catalog.resource import AthenaResource
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.history import (
     query_history as history_table,
@@ -36,7 +36,6 @@ from athena_catalog.store.history import (
     work_group_cost_daily,
 )
 from athena_catalog.store.lineage import read_schema
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog.store.schema import catalog_tables
 from athena_catalog.usage.aggregate import UsageOptions, aggregate, lineage_resolver, resolve
 from athena_catalog_tests.conftest import backend_store_url

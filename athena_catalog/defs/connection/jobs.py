@@ -3,7 +3,7 @@
 import dagster as dg
 
 from athena_catalog.connection_check import format_report, run_connection_checks
-from athena_catalog.resource import AthenaResource
+from athena_catalog.defs.resources import AthenaResource
 
 
 @dg.op(

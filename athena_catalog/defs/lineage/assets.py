@@ -18,6 +18,7 @@ from sqlalchemy import Connection, exists, func, select
 
 from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.defs.markdown import md_table
+from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.defs.usage.assets import MAX_CHUNK_SIZE
 from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser, LineageBatch
 from athena_catalog.lineage.result import LineageSchema
@@ -38,7 +39,6 @@ from athena_catalog.store.lineage import (
     statement_outcomes,
     write_cache,
 )
-from athena_catalog.store.resource import CatalogStoreResource
 
 GROUP = "lineage"
 _ANALYSED = ("ok", "no lineage")

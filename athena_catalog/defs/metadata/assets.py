@@ -15,11 +15,10 @@ from pydantic import Field
 
 from athena_catalog.crawl import CrawlOptions, Snapshot, crawl, schema_key
 from athena_catalog.defs.markdown import md_table
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.filters import FilterPattern, InvalidFilterError
-from athena_catalog.resource import AthenaResource
 from athena_catalog.store import ApplyResult, DeletionPolicy, apply_snapshot
 from athena_catalog.store.catalog import MassDeletionError
-from athena_catalog.store.resource import CatalogStoreResource
 
 GROUP = "metadata"
 LEVELS = ("databases", "schemas", "tables")  # the asset of each crawl depth

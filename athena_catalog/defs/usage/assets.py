@@ -12,12 +12,11 @@ from sqlalchemy import func, select
 
 from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.defs.markdown import md_table
+from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.lineage import LineageSchema
-from athena_catalog.resource import AthenaResource
 from athena_catalog.store.history import history_rejects
 from athena_catalog.store.history import query_history as query_history_table
 from athena_catalog.store.lineage import read_schema
-from athena_catalog.store.resource import CatalogStoreResource
 from athena_catalog.usage.aggregate import (
     UsageOptions,
     UsageSummary,

@@ -12,9 +12,9 @@ import os
 
 import dagster as dg
 
+from athena_catalog.defs.resources import AthenaResource
 from athena_catalog.defs.usage.schedules import usage_job
 from athena_catalog.engines.base import EngineError
-from athena_catalog.resource import AthenaResource
 from athena_catalog.usage.poll import history_marks
 
 DEFAULT_INTERVAL_S = 300

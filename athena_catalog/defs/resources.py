@@ -1,4 +1,5 @@
-"""`AthenaResource`: the one Dagster resource every Athena asset, sensor and check uses.
+"""The Dagster resources every domain shares: `AthenaResource` (the engine: aws or local) and
+`CatalogStoreResource` (where the catalog lives).
 
 Secrets: pass ``aws_secret_access_key`` / ``aws_session_token`` as ``dg.EnvVar(...)`` or leave
 them unset to use boto3's chain (env vars, profiles, SSO, instance roles). Both fields are marked
@@ -32,6 +33,7 @@ from athena_catalog.aws_session import (
     is_placeholder,
     mask,
 )
+from athena_catalog.store.connection import CatalogStore, redact_url
 
 if TYPE_CHECKING:
     from athena_catalog.engines.aws import AwsSettings
@@ -268,3 +270,26 @@ def athena_resource_from_env(**overrides: str | None) -> AthenaResource:
     values = {field: os.environ.get(env) for field, env in ENV_FIELDS.items()}
     values.update({field: value for field, value in overrides.items() if value})
     return AthenaResource(**{field: value for field, value in values.items() if value})
+
+
+class CatalogStoreResource(dg.ConfigurableResource):
+    """Where the catalog lives: an SQLite file by default, PostgreSQL for shared deployments."""
+
+    url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the catalog store. Unset: ATHENA_CATALOG_STORE_URL, else "
+            "sqlite:///$ATHENA_CATALOG_HOME/catalog.db. Pass a password through dagster.EnvVar."
+        ),
+    )
+
+    @contextmanager
+    def open(self) -> Iterator[CatalogStore]:
+        store = CatalogStore(self.url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        return [("url", redact_url(self.url) if self.url else None)]
