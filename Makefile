@@ -1,4 +1,5 @@
 # Two commands for a fresh machine: `make demo` and `make test`. Both create .venv when missing.
+# `make lint` runs ruff and mypy (CI runs it before `make test`).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -31,14 +32,17 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	ATHENA_CATALOG_ENGINE=local $(BIN)/athena-catalog demo
 
+# `dg dev` loads the project from pyproject.toml's [tool.dg]; `dagster dev -w workspace.yaml`
+# serves the same code location. VIRTUAL_ENV tells dg the project's venv is the active one.
 ui: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg dev
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# CI runs it before the tests. mypy reads its settings and files from pyproject.toml.
 lint: install-dev
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python benchmarks/crawl.py

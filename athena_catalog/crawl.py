@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from athena_catalog.engines.base import Database, DataCatalog, Engine, EngineError, Table
+from athena_catalog.engines.contract import Engine
+from athena_catalog.engines.records import Database, DataCatalog, EngineError, Table
 from athena_catalog.engines.listing import incomplete
 from athena_catalog.filters import FilterPattern
 from athena_catalog.names import schema_fqn
@@ -112,10 +113,10 @@ def crawl(engine: Engine, options: CrawlOptions) -> Snapshot:
         except EngineError as e:
             snap.database_listings[key] = Listing(False, False, f"databases of {catalog.name}: {e}")
             continue
-        restricted = options.only_database is not None
+        only = options.only_database
         listing = listed(databases, f"databases of {catalog.name}")
-        if restricted:
-            databases = [d for d in databases if d.name.lower() == options.only_database.lower()]
+        if only is not None:
+            databases = [d for d in databases if d.name.lower() == only.lower()]
             listing = replace(listing, proves_absence=False)
         snap.database_listings[key] = listing
         snap.databases[key] = _keep(databases, lambda d: d.name, options.schema_filter, snap)

@@ -83,7 +83,8 @@ class LineageSchema:
                 if parts is not None and cols:
                     catalog, database, name = parts
                     nested.setdefault(catalog, {}).setdefault(database, {})[name] = cols
-            self._mapping = MappingSchema(nested, dialect=DIALECT, normalize=False)
+            # sqlglot types the schema as dict[str, object]; a shallow copy widens it.
+            self._mapping = MappingSchema({**nested}, dialect=DIALECT, normalize=False)
         return self._mapping
 
     def columns(self, fqn: str) -> list[str] | None:

@@ -175,8 +175,9 @@ class Statement:
                 values += row
         outputs = [exp.alias_(v.copy(), f"_v{i}") for i, v in enumerate(values)]
         select = exp.select(*(outputs or [exp.alias_(exp.Literal.number(1), "_v")]))
+        on = e.args.get("on")
         select = select.from_(target.copy()).join(
-            e.args["using"].copy(), on=e.args.get("on").copy() if e.args.get("on") else None
+            e.args["using"].copy(), on=on.copy() if on else None
         )
         _, deps, traced, joins = self._trace(select, outputs=bool(values))
         result.joins = frozenset(joins)  # the ON of target and source

@@ -18,13 +18,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
 
 from athena_catalog.crawl import CrawlOptions, Snapshot, schema_key
-from athena_catalog.engines.base import VIRTUAL_VIEW, Column
-from athena_catalog.engines.base import Table as CatalogTable
+from athena_catalog.engines.records import VIRTUAL_VIEW, Column
+from athena_catalog.engines.records import Table as CatalogTable
 from athena_catalog.names import split_fqn
 from athena_catalog.store.connection import CatalogStore
 from athena_catalog.store.schema import (
@@ -489,6 +489,10 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
+@overload
+def _naive(value: datetime) -> datetime: ...
+@overload
+def _naive(value: None) -> None: ...
 def _naive(value: datetime | None) -> datetime | None:
     """SQLite returns timestamps without their zone: compare in UTC, zone dropped."""
     if value is not None and value.tzinfo is not None:
