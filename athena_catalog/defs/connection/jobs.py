@@ -14,10 +14,10 @@ def check_connection(context: dg.OpExecutionContext, athena: AthenaResource) -> 
     results = run_connection_checks(athena)
     report = format_report(results)
     context.log.info("\n" + report)
-    metadata = {
+    metadata: dict[str, dg.MetadataValue] = {
         "report": dg.MetadataValue.md(f"```\n{report}\n```"),
         **{
-            status.lower(): sum(r.status == status for r in results)
+            status.lower(): dg.MetadataValue.int(sum(r.status == status for r in results))
             for status in ("PASS", "FAIL", "SKIP")
         },
     }
