@@ -82,6 +82,41 @@ def _read(engine: sa.Engine, tables: sa.MetaData) -> dict[str, list[tuple]]:
         }
 
 
+# Columns revision 0003 replaced: the one-way resolved flag (every row is re-resolved once).
+DROPPED = {("query_history", "resolved")}
+
+
+def _kept(tables: sa.MetaData) -> sa.MetaData:
+    """``tables`` without the columns a later revision dropped."""
+    kept = sa.MetaData()
+    for t in tables.sorted_tables:
+        sa.Table(t.name, kept, *(c.copy() for c in t.c if (t.name, c.name) not in DROPPED))
+    return kept
+
+
+def _without_dropped(rows: dict[str, list[tuple]], tables: sa.MetaData) -> dict[str, list[tuple]]:
+    """``rows`` read with ``tables``, without the values of the columns a later revision dropped."""
+    keep = {t.name: [(t.name, c.name) not in DROPPED for c in t.c] for t in tables.sorted_tables}
+    return {
+        name: [tuple(v for v, k in zip(row, keep[name], strict=True) if k) for row in table]
+        for name, table in rows.items()
+    }
+
+
+def _assert_0003_columns(engine: sa.Engine) -> None:
+    """What 0003 added: every history row unresolved (re-resolved once, through the cache),
+    lineage statements counted and timed from the history they came from."""
+    h, s = metadata.tables["query_history"].c, metadata.tables["lineage_statements"].c
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(h.parser_version, h.fingerprint).distinct()).all() == [
+            (None, None)
+        ]
+        times = dict(conn.execute(sa.select(h.query_id, h.submitted_at)).all())
+        statements = conn.execute(sa.select(s.query_id, s.submitted_at, s.counted)).all()
+    assert statements and all(counted for _, _, counted in statements)
+    assert all(at == times.get(q) for q, at, _ in statements)
+
+
 def test_snapshot_fixture_is_the_baseline_revision() -> None:
     """The committed DDL and revision 0001 are the same schema, so the upgrade test below
     starts from what the code before Alembic really created."""
@@ -107,7 +142,9 @@ def test_pre_alembic_store_upgrades_without_losing_a_row(store_url: str) -> None
         assert store.upgraded_from == migrations.BASELINE
         with store.read() as conn:
             assert migrations.current(conn) == migrations.head()
-        assert _read(store.engine, metadata) == before
+        before = _without_dropped(before, _baseline())
+        assert _read(store.engine, _kept(_baseline())) == before
+        _assert_0003_columns(store.engine)
         # What 0001's VARCHARs refused on PostgreSQL now fits, next to the old rows.
         long_id = "q" * 300
         with store.write() as conn:
@@ -124,13 +161,39 @@ def test_pre_alembic_store_upgrades_without_losing_a_row(store_url: str) -> None
     reopened = CatalogStore(store_url)
     try:
         assert reopened.upgraded_from == migrations.head()
-        after = _read(reopened.engine, metadata)
+        after = _read(reopened.engine, _kept(_baseline()))
     finally:
         reopened.close()
     statements = after.pop("lineage_statements")
     assert set(statements) > set(before.pop("lineage_statements"))
     assert long_id in {row[0] for row in statements} and len(statements) == ROWS_PER_TABLE + 1
     assert after == before
+
+
+def test_0002_store_upgrades_to_0003_keeping_every_row(store_url: str) -> None:
+    """A store of the release before the one parse pipeline (revision 0002, its tables as
+    that revision built them), filled, upgrades with every row and value it held but the
+    dropped ``resolved`` flag; its history is then re-resolved once."""
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(migrations.config(conn), "0002")
+        old = sa.MetaData()
+        old.reflect(conn)
+    engine.dispose()
+    old.remove(old.tables[migrations.VERSION_TABLE])
+    assert "resolved" in old.tables["query_history"].c
+    before = _without_dropped(_fill(store_url, old), old)
+    assert all(len(rows) == ROWS_PER_TABLE for rows in before.values())
+
+    store = CatalogStore(store_url)
+    try:
+        assert store.upgraded_from == "0002"
+        with store.read() as conn:
+            assert migrations.current(conn) == migrations.head() == "0003"
+        assert _read(store.engine, _kept(old)) == before
+        _assert_0003_columns(store.engine)
+    finally:
+        store.close()
 
 
 def test_revisions_build_the_schema_the_tables_module_declares(store_url: str) -> None:

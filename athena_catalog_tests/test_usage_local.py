@@ -21,6 +21,7 @@ from athena_catalog.defs.usage.assets import query_history, table_usage
 from athena_catalog.demo import build_demo
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.lineage import LineageSchema, parse_lineage
+from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.lineage.result import is_s3
 from athena_catalog.markers import mark
 from athena_catalog.store import CatalogStore
@@ -37,7 +38,7 @@ from athena_catalog.store.history import (
 )
 from athena_catalog.store.lineage import read_schema
 from athena_catalog.store.schema import catalog_tables
-from athena_catalog.usage.aggregate import UsageOptions, aggregate, lineage_resolver, resolve
+from athena_catalog.usage.aggregate import UsageOptions, aggregate
 from athena_catalog_tests.conftest import backend_store_url
 
 DAYS = 3
@@ -325,7 +326,7 @@ def test_joins_list_each_column_pair_and_skip_tables_only_read_together(tmp_path
                 for query_id, sql in queries.items()
             ],
         )
-    stats = resolve(store, lineage_resolver())
+    stats = resolve_history(store)
     assert stats.queries == len(queries)
     aggregate(store, UsageOptions(window_days=30, now=when + timedelta(days=1)))
     with store.read() as conn:

@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 from sqlalchemy import select
 
 from athena_catalog.engines.aws import AwsEngine, AwsSettings
+from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.history import (
     history_cursors,
@@ -23,7 +24,7 @@ from athena_catalog.store.history import (
     work_group_cost_daily,
 )
 from athena_catalog.usage import IngestOptions, ingest
-from athena_catalog.usage.aggregate import UsageOptions, aggregate, lineage_resolver, resolve
+from athena_catalog.usage.aggregate import UsageOptions, aggregate
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -128,7 +129,7 @@ def test_batch_get_pages_by_date_and_never_refetches(engine: Any, store: Any):
     assert stats.stored == 1
 
     # Usage over these five: four successful reads on four days, the failed one free.
-    resolve(store, lineage_resolver())
+    resolve_history(store)
     aggregate(store, UsageOptions(window_days=7, now=NOW))
     with store.read() as conn:
         days = conn.execute(select(table_usage_daily)).mappings().all()

@@ -11,7 +11,7 @@ statements, so most ad-hoc statements are parsed once.
 
 The history streams from a generator standing in for the engine (``kind = "local"``, oldest
 first), so what is measured is this project's code: ``usage.ingest`` (validation, chunked
-inserts, cursor), ``usage.aggregate.resolve`` (fingerprint, lineage parser on cache misses)
+inserts, cursor), ``lineage.resolve.resolve_history`` (fingerprint, lineage parser on cache misses)
 and ``usage.aggregate.aggregate`` (SQL over the store).
 """
 
@@ -32,11 +32,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from athena_catalog.engines.base import QueryExecution
-from athena_catalog.lineage import LineageSchema
+from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.markers import mark
 from athena_catalog.store import CatalogStore
 from athena_catalog.usage import IngestOptions, ingest
-from athena_catalog.usage.aggregate import UsageOptions, aggregate, lineage_resolver, resolve
+from athena_catalog.usage.aggregate import UsageOptions, aggregate
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 DAYS = 30
@@ -153,7 +153,7 @@ def run_one(total: int, store_path: Path) -> dict[str, Any]:
     started = time.perf_counter()
     stats = ingest(SyntheticEngine(total), store, IngestOptions(query_log_days=DAYS + 1, now=END))
     ingested = time.perf_counter()
-    resolved = resolve(store, lineage_resolver(LineageSchema()))
+    resolved = resolve_history(store)
     resolved_at = time.perf_counter()
     summary = aggregate(store, UsageOptions(window_days=DAYS + 1, now=END))
     done = time.perf_counter()

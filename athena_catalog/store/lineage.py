@@ -1,10 +1,13 @@
 """The lineage tables of the catalog store, and reading and writing them.
 
-Edges are aggregated over every statement ever analysed: a statement's query id is recorded
-in ``lineage_statements`` once analysed, so each run only reads history it has not seen and
-lineage outlives the history table's retention. View edges are recomputed from the current
+Edges are aggregated over every statement ever analysed: a statement's query id, fingerprint
+and time are recorded in ``lineage_statements`` once analysed, so each run only adds history
+it has not seen and lineage outlives the history table's retention. A statement resolved
+again (new parser, changed schema) is marked not ``counted``; the edges are then recounted
+from ``lineage_statements`` and the parse cache. View edges are recomputed from the current
 view definitions on every run. ``lineage_parse_cache`` keeps one parse per statement
-fingerprint across runs, valid while the schemas of the tables it touches are unchanged.
+fingerprint across runs, valid while the schemas of the tables it touches are unchanged; it
+is the one cache usage and lineage both parse through (:mod:`athena_catalog.lineage.resolve`).
 """
 
 from __future__ import annotations
@@ -127,6 +130,16 @@ def read_cache(conn: Connection, fingerprints: Iterable[str]) -> dict[str, dict[
     return out
 
 
+def cache_tables(conn: Connection, fingerprints: Iterable[str]) -> dict[str, list[str]]:
+    """The tables each cached parse touched (what its schema digest covers), by fingerprint."""
+    c = lineage_parse_cache.c
+    out: dict[str, list[str]] = {}
+    for chunk in _chunks(list(fingerprints), 500):
+        rows = conn.execute(select(c.fingerprint, c.tables).where(c.fingerprint.in_(chunk)))
+        out.update((fp, tables) for fp, tables in rows)
+    return out
+
+
 def write_cache(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert or replace cache rows (``fingerprint``, ``schema_version``, ``tables``,
     ``result``, ``parsed_at``)."""
@@ -145,6 +158,87 @@ def write_cache(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def record_statements(conn: Connection, rows: list[dict[str, Any]]) -> None:
     for chunk in _chunks(rows, 1000):
         conn.execute(insert(lineage_statements), chunk)
+
+
+def restate(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Statements analysed again: their new fingerprint and outcome, not ``counted`` until
+    the edges are recounted (their old parse is still in them)."""
+    if rows:
+        s = lineage_statements.c
+        conn.execute(
+            update(lineage_statements)
+            .where(s.query_id == bindparam("qid"))
+            .values(
+                fingerprint=bindparam("fp"),
+                outcome=bindparam("o"),
+                analysed_at=bindparam("at"),
+                counted=False,
+            ),
+            [
+                {"qid": r["query_id"], "fp": r["fingerprint"], "o": r["outcome"]}
+                | {"at": r["analysed_at"]}
+                for r in rows
+            ],
+        )
+
+
+def needs_recount(conn: Connection) -> bool:
+    s = lineage_statements.c
+    return conn.execute(select(s.query_id).where(s.counted.is_(False)).limit(1)).first() is not None
+
+
+@dataclass(frozen=True)
+class FingerprintStats:
+    """The statements of one fingerprint, together: their edges' provenance."""
+
+    fingerprint: str
+    statements: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    example_query_id: str | None
+
+
+def fingerprint_stats(conn: Connection) -> list[FingerprintStats]:
+    """Per fingerprint: how many statements, first and last seen, and the latest one's id
+    (the greatest among equally late ones, as adding them in order would pick)."""
+    s = lineage_statements.c
+    groups = (
+        select(
+            s.fingerprint,
+            func.count().label("n"),
+            func.min(s.submitted_at).label("first"),
+            func.max(s.submitted_at).label("last"),
+        )
+        .group_by(s.fingerprint)
+        .subquery()
+    )
+    latest = dict(
+        conn.execute(
+            select(s.fingerprint, func.max(s.query_id))
+            .join(
+                groups,
+                and_(groups.c.fingerprint == s.fingerprint, groups.c.last == s.submitted_at),
+            )
+            .group_by(s.fingerprint)
+        ).all()
+    )
+    return [
+        FingerprintStats(fp, n, first, last, latest.get(fp))
+        for fp, n, first, last in conn.execute(select(groups))
+    ]
+
+
+def clear_edges(conn: Connection) -> None:
+    for table in (lineage_table_edges, lineage_column_edges):
+        conn.execute(delete(table))
+
+
+def mark_counted(conn: Connection) -> None:
+    conn.execute(
+        update(lineage_statements)
+        .where(lineage_statements.c.counted.is_(False))
+        .values(counted=True)
+    )
 
 
 def analysed(conn: Connection, query_ids: Iterable[str]) -> set[str]:
@@ -172,6 +266,8 @@ def statement_outcomes(conn: Connection) -> dict[str, int]:
 
 def merge_edges(conn: Connection, table: Table, edges: Edges) -> None:
     """Add ``edges`` to the stored ones: counts add up, first/last seen widen."""
+    if not edges:
+        return
     keys = EDGE_KEYS[table]
     stored = read_edges(conn, table, kinds={k[-1] for k in edges})
     inserts, updates = [], []
@@ -187,7 +283,7 @@ def merge_edges(conn: Connection, table: Table, edges: Edges) -> None:
         conn.execute(insert(table), chunk)
     if updates:
         where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-        values = {f: bindparam(f) for f in vars(next(iter(edges.values())))}
+        values: dict[str, Any] = {f: bindparam(f) for f in vars(next(iter(edges.values())))}
         conn.execute(update(table).where(where).values(values), updates)
 
 
@@ -224,20 +320,27 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 __all__ = [
     "EdgeStats",
     "Edges",
+    "FingerprintStats",
     "ViewDefinition",
     "analysed",
+    "cache_tables",
+    "clear_edges",
     "clear_lineage",
+    "fingerprint_stats",
     "lineage_column_edges",
     "lineage_parse_cache",
     "lineage_statements",
     "lineage_table_edges",
+    "mark_counted",
     "merge_edges",
+    "needs_recount",
     "read_cache",
     "read_edges",
     "read_schema",
     "read_views",
     "record_statements",
     "replace_edges",
+    "restate",
     "statement_outcomes",
     "write_cache",
 ]

@@ -19,8 +19,11 @@ of each query (from the lineage parser), the one input every usage aggregate is 
 in SQL, and ``query_joins`` its join keys; the ``table_*`` and ``work_group_*`` tables are the
 aggregates, rebuilt over the usage window on each ``table_usage`` run.
 
-Lineage edges are aggregated over every statement ever analysed (``lineage_statements``);
-``lineage_parse_cache`` keeps one parse per statement fingerprint.
+Lineage edges are aggregated over every statement ever analysed (``lineage_statements``).
+``lineage_parse_cache`` keeps one parse per statement fingerprint, the one cache usage and
+lineage both resolve history through; ``query_history``'s ``parser_version``, ``fingerprint``
+and ``schema_version`` say what each row was resolved under, so a new parser or a changed
+table schema re-resolves it (``athena_catalog.lineage.resolve``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 
 metadata = MetaData()
@@ -155,10 +159,15 @@ query_history = Table(
     Column("error_message", Text),
     Column("source", String(16), nullable=False),  # user, athena_catalog, dbt
     Column("query_truncated", Boolean, nullable=False, default=False),
-    Column("resolved", Boolean, nullable=False, default=False),  # query_tables filled in
+    # How the row was resolved into query_tables, query_joins and lineage_statements (see
+    # athena_catalog.lineage.resolve): the parser version (None: not yet), the statement's
+    # fingerprint and the digest of its tables' schemas (None when it is not parsed).
+    Column("parser_version", String(16)),
+    Column("fingerprint", String(64)),
+    Column("schema_version", String(64)),
     Index("ix_query_history_day", "day"),
     Index("ix_query_history_wg_time", "work_group", "submitted_at"),
-    Index("ix_query_history_unresolved", "resolved"),
+    Index("ix_query_history_resolution", "parser_version", "fingerprint", "schema_version"),
 )
 
 history_cursors = Table(
@@ -202,8 +211,7 @@ query_joins = Table(
     Column("left_fqn", Text, primary_key=True),
     Column("right_fqn", Text, primary_key=True),
     # One row per column pair the query equates in a join condition (the lineage parser's join
-    # keys): "left_column = right_column", the columns of left_fqn and right_fqn. "" was the
-    # co-read approximation of stores resolved before join keys; resolve() replaces them.
+    # keys): "left_column = right_column", the columns of left_fqn and right_fqn.
     Column("columns", Text, primary_key=True),
 )
 
@@ -323,4 +331,7 @@ lineage_statements = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("outcome", Text, nullable=False),  # "ok", "no lineage", or why it was not analysed
     Column("analysed_at", TS, nullable=False),
+    Column("submitted_at", TS),  # the execution's, kept past the history's retention
+    # False once re-resolved: its edges are then recounted from the parse cache.
+    Column("counted", Boolean, nullable=False, default=True, server_default=true()),
 )

@@ -1,28 +1,24 @@
-"""Usage from the stored history: which tables each query read and wrote, then per-table and
-per-work-group aggregates, all computed in SQL over the store so memory stays bounded.
+"""Usage from the stored history: per-table and per-work-group aggregates, all computed in SQL
+over the store so memory stays bounded.
 
-1. ``resolve``: each stored query not yet resolved goes through the lineage parser once, with
-   its own catalog and database as the defaults for unqualified names. Queries differing only
-   in literals share the lineage package's fingerprint (which includes the context), so the
-   parse is cached per fingerprint: dashboards repeat, the parser runs once per shape. Only
-   successful user and dbt queries are parsed; the project's own (marked) queries, failed ones
-   and UTILITY statements are resolved to nothing.
-2. ``aggregate``: ``table_usage_daily`` and ``work_group_cost_daily`` are rebuilt for the days
-   of the window, the summary, joins and top queries over the whole window.
+Which tables each query read and wrote, and its join keys (``query_tables``, ``query_joins``),
+come from :func:`athena_catalog.lineage.resolve.resolve_history`, the parse pipeline usage
+shares with lineage (one parse per distinct statement, one cache). ``aggregate`` then rebuilds
+``table_usage_daily`` and ``work_group_cost_daily`` for the days of the window, and the
+summary, joins and top queries over the whole window.
 
 Joins are the parser's join keys (columns equated in join conditions), one ``query_joins``
 row per query and column pair; ``table_joins`` counts the queries per table pair and column
 pair, so a pair of tables joined on several columns has a row for each.
 
 Bytes rule: Athena reports one total per query, so a query's scanned (and billed) bytes are
-split equally across the distinct tables it reads; tables it only writes get none. Cost is the
-billed bytes (``ingest.billed_bytes``) times the price per TB (10**12 bytes).
+split equally across the distinct tables it reads (``query_tables.bytes_share``); tables it
+only writes get none. Cost is the billed bytes (``ingest.billed_bytes``) times the price per
+TB (10**12 bytes).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,18 +32,11 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    update,
 )
 
-from athena_catalog.lineage import LineageSchema, parse_lineage
-from athena_catalog.lineage.fingerprint import fingerprint, normalize
-from athena_catalog.lineage.result import is_s3
 from athena_catalog.markers import SOURCE_SELF
-from athena_catalog.names import quote_part, split_column_ref
 from athena_catalog.store.connection import CatalogStore
 from athena_catalog.store.history import (
-    dialect_insert,
-    query_fingerprints,
     query_history,
     query_joins,
     query_tables,
@@ -60,200 +49,7 @@ from athena_catalog.store.history import (
 from athena_catalog.store.schema import catalog_tables
 
 TB = 10**12
-DEFAULT_CATALOG = "AwsDataCatalog"
-DEFAULT_DATABASE = "default"
 SIZE_PARAMETERS = ("totalSize", "rawDataSize")  # Hive / Glue statistics, where present
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """The tables one query reads and writes, and the column pairs it joins them on."""
-
-    reads: tuple[str, ...] = ()
-    writes: tuple[str, ...] = ()
-    # (left fqn, right fqn, "left_column = right_column"), one per equated column pair
-    joins: tuple[tuple[str, str, str], ...] = ()
-    error: str | None = None
-
-
-Resolver = Callable[[str, str, str], Resolved]
-
-
-def lineage_resolver(schema: LineageSchema | None = None) -> Resolver:
-    """Table names and join keys through the lineage parser
-    (``athena_catalog.lineage.parse_lineage``).
-
-    S3 locations (UNLOAD targets, LOCATION sources) are not tables and are left out; CREATE
-    VIEW writes the view and reads and joins nothing (its query runs when the view is read).
-    Joins are the parser's join keys: columns equated by JOIN ... ON / USING, by WHERE across
-    two tables, or by MERGE ... ON, traced to base table columns; tables merely read by the
-    same query are not joined.
-    """
-
-    def resolve(sql: str, catalog: str, database: str) -> Resolved:
-        result = parse_lineage(
-            sql, default_catalog=catalog, default_database=database, schema=schema
-        )
-        # A view definition scans nothing: its sources are lineage, not reads.
-        defining = result.statement == "view"
-        sources = () if defining else result.sources
-        reads = tuple(sorted(s.lower() for s in sources if not is_s3(s)))
-        target = result.target
-        writes = (target.lower(),) if target and not is_s3(target) else ()
-        joins = () if defining else join_rows(result.joins)
-        return Resolved(reads=reads, writes=writes, joins=joins, error=result.error)
-
-    return resolve
-
-
-def join_rows(keys: Iterable[tuple[str, str]]) -> tuple[tuple[str, str, str], ...]:
-    """``(left table, right table, "left_column = right_column")`` of sorted column pairs;
-    a column holding a dot or a double quote is quoted, as in its column ref."""
-    rows = set()
-    for a, b in keys:
-        left, left_column = split_column_ref(a)
-        right, right_column = split_column_ref(b)
-        rows.add((left, right, f"{quote_part(left_column)} = {quote_part(right_column)}"))
-    return tuple(sorted(rows))
-
-
-@dataclass
-class ResolveStats:
-    queries: int = 0
-    parsed: int = 0  # parser calls (cache misses)
-    parse_errors: int = 0
-    skipped: int = 0  # own, failed, utility: resolved to nothing
-    # (query id, the parser's reason) of the first parse errors, for messages
-    unparsed: list[tuple[str, str]] = field(default_factory=list)
-    max_unparsed: int = 20
-
-
-class _Cache:
-    """A bounded LRU of resolutions, keyed by fingerprint."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.items: OrderedDict[str, Resolved] = OrderedDict()
-
-    def get(self, key: str, compute: Callable[[], Resolved]) -> Resolved:
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        value = self.items[key] = compute()
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return value
-
-
-def resolve(
-    store: CatalogStore,
-    resolver: Resolver,
-    *,
-    chunk_size: int = 5000,
-    cache_size: int = 20000,
-) -> ResolveStats:
-    """Fill ``query_tables`` / ``query_joins`` for every query not yet resolved, chunk by chunk
-    (each chunk one transaction that also marks its queries resolved)."""
-    stats = ResolveStats()
-    cache = _Cache(cache_size)
-    h = query_history.c
-    after = ""
-    while True:
-        with store.read() as conn:
-            chunk = conn.execute(
-                select(
-                    h.query_id,
-                    h.query,
-                    h.catalog,
-                    h.database,
-                    h.state,
-                    h.statement_type,
-                    h.source,
-                    h.data_scanned_bytes,
-                    h.billed_bytes,
-                )
-                .where(h.resolved.is_(False), h.query_id > after)
-                .order_by(h.query_id)
-                .limit(chunk_size)
-            ).all()
-        if not chunk:
-            return stats
-        after = chunk[-1].query_id
-        tables: list[dict[str, Any]] = []
-        joins: list[dict[str, Any]] = []
-        shapes: dict[str, str] = {}
-        for row in chunk:
-            stats.queries += 1
-            if (
-                row.source == SOURCE_SELF
-                or row.state != "SUCCEEDED"
-                or (row.statement_type == "UTILITY")
-            ):
-                stats.skipped += 1
-                continue
-            catalog = row.catalog or DEFAULT_CATALOG
-            database = row.database or DEFAULT_DATABASE
-            fp = fingerprint(row.query, catalog, database)
-            if fp not in shapes and fp not in cache.items:
-                shapes[fp] = normalize(row.query)
-
-            def compute(row: Any = row, catalog: str = catalog, database: str = database):
-                stats.parsed += 1
-                return resolver(row.query, catalog, database)
-
-            found = cache.get(fp, compute)
-            if found.error:
-                stats.parse_errors += 1
-                if len(stats.unparsed) < stats.max_unparsed:
-                    stats.unparsed.append((row.query_id, found.error))
-            tables += _table_rows(row, fp, found)
-            joins += [
-                {"query_id": row.query_id, "left_fqn": a, "right_fqn": b, "columns": cols}
-                for a, b, cols in found.joins
-            ]
-        with store.write() as conn:
-            if tables:
-                conn.execute(dialect_insert(conn, query_tables).on_conflict_do_nothing(), tables)
-            if joins:
-                conn.execute(dialect_insert(conn, query_joins).on_conflict_do_nothing(), joins)
-            if shapes:
-                conn.execute(
-                    dialect_insert(conn, query_fingerprints).on_conflict_do_nothing(),
-                    [{"fingerprint": k, "normalized": v} for k, v in shapes.items()],
-                )
-            conn.execute(
-                update(query_history)
-                .where(h.query_id.in_([r.query_id for r in chunk]))
-                .values(resolved=True)
-            )
-
-
-def _table_rows(row: Any, fp: str, found: Resolved) -> list[dict[str, Any]]:
-    reads = len(found.reads)
-    scanned, billed = row.data_scanned_bytes or 0, row.billed_bytes or 0
-    out = [
-        {
-            "query_id": row.query_id,
-            "table_fqn": fqn,
-            "role": "read",
-            "fingerprint": fp,
-            "bytes_share": scanned // reads,
-            "billed_share": billed // reads,
-        }
-        for fqn in found.reads
-    ]
-    out += [
-        {
-            "query_id": row.query_id,
-            "table_fqn": fqn,
-            "role": "write",
-            "fingerprint": fp,
-            "bytes_share": 0,
-            "billed_share": 0,
-        }
-        for fqn in found.writes
-    ]
-    return out
 
 
 @dataclass(frozen=True)

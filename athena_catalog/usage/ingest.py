@@ -183,7 +183,6 @@ def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
         "error_message": _clean_text(q.error_message, stats) if q.error_message else None,
         "source": source,
         "query_truncated": truncated,
-        "resolved": False,
     }
 
 

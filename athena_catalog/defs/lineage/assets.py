@@ -1,10 +1,12 @@
 """The ``lineage`` asset: table and column lineage from query history and view definitions.
 
-Thin Dagster wiring over :mod:`athena_catalog.lineage.graph` and
-:mod:`athena_catalog.store.lineage`. Each run reads only the successful statements it has not
-analysed yet, in chunks (one write transaction each), then recomputes the view edges. Column
-lineage is surfaced per Athena table as ``dagster/column_lineage`` on the external table specs
-of :mod:`athena_catalog.defs.tables.assets`, keyed ``["athena", catalog, database, table]``.
+Thin Dagster wiring over :mod:`athena_catalog.lineage.resolve` (the parse pipeline lineage
+shares with usage: whichever of ``lineage`` and ``table_usage`` runs first resolves new history
+for both), :mod:`athena_catalog.lineage.graph` and :mod:`athena_catalog.store.lineage`. Each
+run resolves the history not resolved yet, in chunks (one write transaction each), then
+recomputes the view edges. Column lineage is surfaced per Athena table as
+``dagster/column_lineage`` on the external table specs of
+:mod:`athena_catalog.defs.tables.loader`, keyed ``["athena", catalog, database, table]``.
 """
 
 from collections import Counter
@@ -14,34 +16,29 @@ from typing import Any
 
 import dagster as dg
 from pydantic import Field
-from sqlalchemy import Connection, exists, func, select
+from sqlalchemy import Connection, func, select
 
 from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.defs.markdown import md_table
 from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.defs.usage.assets import MAX_CHUNK_SIZE
-from athena_catalog.lineage.graph import HistoryStatement, LineageAnalyser, LineageBatch
+from athena_catalog.lineage.graph import LineageAnalyser, LineageBatch
+from athena_catalog.lineage.resolve import ANALYSED, resolve_history
 from athena_catalog.lineage.result import LineageSchema
-from athena_catalog.markers import SOURCE_SELF
-from athena_catalog.store.history import query_history
+from athena_catalog.store.history import query_history, unresolve_all
 from athena_catalog.store.lineage import (
-    analysed,
     clear_lineage,
     lineage_column_edges,
-    lineage_statements,
     lineage_table_edges,
-    merge_edges,
     read_cache,
     read_schema,
     read_views,
-    record_statements,
     replace_edges,
     statement_outcomes,
     write_cache,
 )
 
 GROUP = "lineage"
-_ANALYSED = ("ok", "no lineage")
 PREVIEW_ROWS = 25
 
 
@@ -101,39 +98,31 @@ def build_lineage(
     now: datetime | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Analyse new history and all views into the store; returns the asset's metadata.
-    ``warn`` receives one message per kind of shortfall, naming the first and where all are."""
+    """Resolve new history and analyse all views into the store; returns the asset's
+    metadata. ``warn`` receives one message per kind of shortfall, naming the first and where
+    all are."""
     now = now or datetime.now(UTC)
+    if full_refresh:
+        with store.write() as conn:
+            clear_lineage(conn)
+            unresolve_all(conn)  # every stored statement is analysed again, from the cache
+    resolved = resolve_history(
+        store, workers=workers, timeout_s=timeout_s, chunk_size=chunk_size, now=now
+    )
+    run = Counter(resolved.outcomes)
+    run["_parsed"], run["_cache_hits"] = resolved.parsed, resolved.cache_hits
+    failed = resolved.not_analysed  # (query id, outcome) this run could not analyse
     with store.read() as conn:
         schema = LineageSchema(read_schema(conn))
         views = read_views(conn)
     analyser = LineageAnalyser(schema, workers=workers, timeout_s=timeout_s, now=now)
-    if full_refresh:
-        with store.write() as conn:
-            clear_lineage(conn)
-    run = Counter[str]()
-    failed: list[tuple[str, str]] = []  # (query id, outcome) this run could not analyse
-    while True:
-        with store.read() as conn:
-            statements = _unanalysed(conn, chunk_size)
-            if not statements:
-                break
-            batch = analyser.statements(statements, lambda fps: read_cache(conn, fps))
-        with store.write() as conn:
-            saved = _save(conn, batch, now)
-        if not saved:
-            continue  # a concurrent run analysed some of them first: read what is left
-        run.update(batch.outcomes.values())
-        failed += [(q, o) for q, o in batch.outcomes.items() if o not in _ANALYSED]
-        run["_parsed"] += batch.parsed
-        run["_cache_hits"] += batch.cache_hits
     with store.read() as conn:
         view_batch = analyser.views(views, lambda fps: read_cache(conn, fps))
     with store.write() as conn:
         write_cache(conn, view_batch.cache_rows)
         replace_edges(conn, lineage_table_edges, "view", view_batch.table_edges)
         replace_edges(conn, lineage_column_edges, "view", view_batch.column_edges)
-    views_failed = [(v, o) for v, o in view_batch.outcomes.items() if o not in _ANALYSED]
+    views_failed = [(v, o) for v, o in view_batch.outcomes.items() if o not in ANALYSED]
     with store.read() as conn:
         examples = _with_text(conn, failed[:EXAMPLES])
         metadata = _metadata(conn, run, view_batch)
@@ -168,42 +157,6 @@ def _with_text(conn: Connection, failed: list[tuple[str, str]]) -> list[tuple[st
     ids = [q for q, _ in failed]
     texts = dict(conn.execute(select(h.query_id, h.query).where(h.query_id.in_(ids))).all())
     return [(q, o, texts.get(q, "")) for q, o in failed]
-
-
-def _unanalysed(conn: Connection, limit: int) -> list[HistoryStatement]:
-    """Successful user and dbt statements not analysed yet, oldest first."""
-    h = query_history.c
-    done = exists().where(lineage_statements.c.query_id == h.query_id)
-    rows = conn.execute(
-        select(h.query_id, h.query, h.catalog, h.database, h.submitted_at)
-        .where(
-            h.state == "SUCCEEDED",
-            h.source != SOURCE_SELF,
-            h.query_truncated.is_(False),
-            ~done,
-        )
-        .order_by(h.submitted_at, h.query_id)
-        .limit(limit)
-    )
-    return [HistoryStatement(*row) for row in rows]
-
-
-def _save(conn: Connection, batch: LineageBatch, now: datetime) -> bool:
-    """Store the batch unless another run recorded any of its statements since they were read
-    (its edges would count twice); False then, and nothing is written."""
-    if analysed(conn, batch.outcomes):
-        return False
-    write_cache(conn, batch.cache_rows)
-    merge_edges(conn, lineage_table_edges, batch.table_edges)
-    merge_edges(conn, lineage_column_edges, batch.column_edges)
-    record_statements(
-        conn,
-        [
-            {"query_id": q, "fingerprint": batch.fingerprints[q], "outcome": o, "analysed_at": now}
-            for q, o in batch.outcomes.items()
-        ],
-    )
-    return True
 
 
 def _metadata(conn: Connection, run: Counter[str], views: LineageBatch) -> dict[str, Any]:

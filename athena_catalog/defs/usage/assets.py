@@ -13,17 +13,10 @@ from sqlalchemy import func, select
 from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.defs.markdown import md_table
 from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
-from athena_catalog.lineage import LineageSchema
+from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.store.history import history_rejects
 from athena_catalog.store.history import query_history as query_history_table
-from athena_catalog.store.lineage import read_schema
-from athena_catalog.usage.aggregate import (
-    UsageOptions,
-    UsageSummary,
-    aggregate,
-    lineage_resolver,
-    resolve,
-)
+from athena_catalog.usage.aggregate import UsageOptions, UsageSummary, aggregate
 from athena_catalog.usage.ingest import IngestOptions, IngestStats, ingest
 
 GROUP = "usage"
@@ -176,9 +169,7 @@ def table_usage(
         top_queries_per_table=config.top_queries_per_table,
     )
     with catalog_store.open() as store:
-        with store.read() as conn:
-            schema = LineageSchema(read_schema(conn))
-        resolved = resolve(store, lineage_resolver(schema))
+        resolved = resolve_history(store)
         summary = aggregate(store, options)
     if resolved.parse_errors:
         context.log.warning(
