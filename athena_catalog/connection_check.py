@@ -504,7 +504,7 @@ def exit_code(results: Sequence[CheckResult]) -> int:
 
 # -- command line ----------------------------------------------------------------------------
 
-# (flag, resource field); the environment variable behind each is defs.resources.ENV_FIELDS'.
+# (flag, resource field); the environment variable behind each is settings.ENV_FIELDS'.
 FLAGS: tuple[tuple[str, str], ...] = (
     ("--engine", "engine"),
     ("--region", "region_name"),
@@ -523,7 +523,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from athena_catalog.defs.resources import ENV_FIELDS
+    from athena_catalog.settings import ENV_FIELDS
 
     parser = argparse.ArgumentParser(
         prog="athena-catalog test-connection",

@@ -22,7 +22,7 @@ defs = dg.Definitions.merge(
     *(domain.definitions() for domain in DOMAINS),
     dg.Definitions(
         resources={
-            # Engine and connection from ATHENA_CATALOG_* variables (defs.resources.ENV_FIELDS);
+            # Engine and connection from ATHENA_CATALOG_* variables (settings.RESOURCE_SETTINGS);
             # region, endpoint, profile and credentials from boto3's AWS_* variables and chain.
             "athena": athena_resource_from_env(),
             "catalog_store": CatalogStoreResource(),

@@ -12,13 +12,15 @@ import pytest
 from sqlalchemy import insert
 
 from athena_catalog.definitions import defs
-from athena_catalog.defs.tables.assets import CAP_ENV, athena_table_specs
+from athena_catalog.defs.tables.loader import athena_table_specs
+from athena_catalog.settings import TABLE_ASSETS
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.lineage import lineage_table_edges
 from athena_catalog.store.schema import catalog_tables
 from athena_catalog_tests.demo_fixtures import materialized_demo
 
 A = "athena/awsdatacatalog"
+CAP_ENV = TABLE_ASSETS.name
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +117,17 @@ def test_descriptions_tags_and_self_edges(specs: dict[str, dg.AssetSpec]) -> Non
     cafe = specs[f"{A}/odd-names/café_ventes"]
     assert cafe.tags["env"] == "prod" and "owner" not in cafe.tags
     assert cafe.metadata["athena_tags"].value == {"owner": "équipe café"}
+
+
+def test_owners_from_the_owner_tags(specs: dict[str, dg.AssetSpec]) -> None:
+    assert specs[f"{A}/analytics/daily_revenue"].owners == ["team:team-bi"]
+    assert specs[f"{A}/raw/orders"].owners == ["team:team-shop"]
+    assert specs[f"{A}/odd-names/café_ventes"].owners == ["team:équipe-café"]
+    assert specs["athena/partner_lake/shared_sales/partner_orders"].owners == ["team:partner"]
+    # 7 of the 8 tagged tables (the workload drops and re-creates customer_ltv, untagged);
+    # every other table's Glue Owner is Athena's "hadoop", nobody.
+    assert len([s for s in specs.values() if s.owners]) == 7
+    assert not [k for k, s in specs.items() if "owner" in s.metadata]
 
 
 def test_the_code_location_loads_with_the_specs(specs: dict[str, dg.AssetSpec]) -> None:

@@ -303,7 +303,8 @@ def test_local_home_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
 
 def test_resource_from_environment_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    from athena_catalog.defs.resources import ENV_FIELDS, athena_resource_from_env
+    from athena_catalog.defs.resources import athena_resource_from_env
+    from athena_catalog.settings import ENV_FIELDS
 
     for env in ENV_FIELDS.values():
         monkeypatch.delenv(env, raising=False)

@@ -13,9 +13,10 @@ import dagster as dg
 
 from athena_catalog.defs.resources import AthenaResource
 from athena_catalog.defs.usage.assets import query_history, table_usage
-from athena_catalog.defs.usage.schedules import USAGE_PRESETS, usage_job, usage_schedules
+from athena_catalog.defs.usage.schedules import usage_job, usage_schedules
 from athena_catalog.defs.usage.sensors import new_queries_sensor
 from athena_catalog.engines.local import LocalEngine
+from athena_catalog.settings import USAGE_PRESETS
 from athena_catalog_tests.conftest import FAKE_REGION
 from athena_catalog_tests.e2e_helpers import SESSION_HOOKS, HookedAthenaResource
 

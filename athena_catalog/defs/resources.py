@@ -11,7 +11,6 @@ don't.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ import dagster as dg
 from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
 
+from athena_catalog import settings
 from athena_catalog.aws_session import (
     DEFAULT_ROLE_SESSION_NAME,
     MASK,
@@ -33,13 +33,13 @@ from athena_catalog.aws_session import (
     is_placeholder,
     mask,
 )
+from athena_catalog.settings import ENGINES
 from athena_catalog.store.connection import CatalogStore, redact_url
 
 if TYPE_CHECKING:
     from athena_catalog.engines.aws import AwsSettings
     from athena_catalog.engines.base import Engine
 
-ENGINES = ("aws", "local")
 _SECRET = {"dagster__is_secret": True}
 
 
@@ -218,7 +218,7 @@ class AthenaResource(ResourceWithBoto3Configuration):
         )
 
     def local_home_path(self) -> Path:
-        return Path(self.local_home or os.environ.get("ATHENA_CATALOG_HOME") or ".athena_catalog")
+        return Path(self.local_home) if self.local_home else settings.HOME.read()
 
     @contextmanager
     def get_engine(self) -> Iterator[Engine]:
@@ -248,28 +248,11 @@ def _deployed_secret(name: str, value: str | None) -> str | None:
     return resolved
 
 
-# The resource fields read from the environment by definitions.py and by
-# `athena-catalog test-connection`. Region, endpoints, profile and credentials are left to
-# boto3, which reads AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL(_STS), AWS_PROFILE and
-# the credential chain itself.
-ENV_FIELDS = {
-    "engine": "ATHENA_CATALOG_ENGINE",
-    "assume_role_arn": "ATHENA_ASSUME_ROLE_ARN",
-    "assume_role_session_name": "ATHENA_ASSUME_ROLE_SESSION_NAME",
-    "assume_role_source_identity": "ATHENA_ASSUME_ROLE_SOURCE_IDENTITY",
-    "database": "ATHENA_CATALOG_DATABASE",
-    "catalog_id": "ATHENA_CATALOG_CATALOG_ID",
-    "work_group": "ATHENA_CATALOG_WORK_GROUP",
-    "s3_staging_dir": "ATHENA_CATALOG_S3_STAGING_DIR",
-    "local_home": "ATHENA_CATALOG_HOME",
-}
-
-
 def athena_resource_from_env(**overrides: str | None) -> AthenaResource:
     """The resource the environment describes; non-empty ``overrides`` win (CLI flags)."""
-    values = {field: os.environ.get(env) for field, env in ENV_FIELDS.items()}
+    values: dict[str, Any] = settings.resource_fields()
     values.update({field: value for field, value in overrides.items() if value})
-    return AthenaResource(**{field: value for field, value in values.items() if value})
+    return AthenaResource(**values)
 
 
 class CatalogStoreResource(dg.ConfigurableResource):

@@ -11,7 +11,6 @@ brings its schema to the newest Alembic revision inside one such transaction (se
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from athena_catalog import settings
 from athena_catalog.store import migrations
 
 # Any fixed 64-bit number: the key of the advisory lock all writers of one PostgreSQL store share.
@@ -28,15 +28,12 @@ _SQLITE_BUSY_TIMEOUT_S = 600
 
 
 def default_home() -> Path:
-    return Path(os.environ.get("ATHENA_CATALOG_HOME", ".athena_catalog")).resolve()
+    return settings.HOME.read().resolve()
 
 
 def default_store_url() -> str:
     """``ATHENA_CATALOG_STORE_URL``, else an SQLite file under ``ATHENA_CATALOG_HOME``."""
-    url = os.environ.get("ATHENA_CATALOG_STORE_URL")
-    if url:
-        return url
-    return f"sqlite:///{default_home() / 'catalog.db'}"
+    return settings.STORE_URL.read() or f"sqlite:///{default_home() / 'catalog.db'}"
 
 
 def redact_url(url: str) -> str:

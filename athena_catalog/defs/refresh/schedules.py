@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
+from athena_catalog import settings
 from athena_catalog.defs.refresh.jobs import refresh_catalog_job
-
-DEFAULT_REFRESH_CRON = "0 3 * * *"  # daily, 03:00 UTC
 
 
 def refresh_catalog_schedule(cron: str | None = None) -> dg.ScheduleDefinition:
@@ -17,7 +14,7 @@ def refresh_catalog_schedule(cron: str | None = None) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
         name="refresh_catalog_schedule",
         job=refresh_catalog_job,
-        cron_schedule=cron or os.environ.get("ATHENA_CATALOG_REFRESH_CRON", DEFAULT_REFRESH_CRON),
+        cron_schedule=cron or settings.REFRESH_CRON.read(),
         execution_timezone="UTC",
         description="Refreshes the whole catalog.",
     )

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from athena_catalog.defs.tables.assets import athena_table_specs
+from athena_catalog.defs.tables.loader import athena_table_specs
 
 
 def definitions() -> dg.Definitions:

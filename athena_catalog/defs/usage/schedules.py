@@ -3,10 +3,11 @@ every Dagster schedule; turn one on in the UI or with ``dagster schedule start``
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import dagster as dg
+
+from athena_catalog import settings
 
 # query_history and everything built from it: table_usage, and lineage once it reads history.
 USAGE_SELECTION = dg.AssetSelection.assets("query_history").downstream()
@@ -17,9 +18,6 @@ usage_job = dg.define_asset_job(
     description="Reads new query history, then rebuilds usage (and lineage) from it.",
 )
 
-# Preset -> default cron (UTC). ATHENA_CATALOG_USAGE_<PRESET>_CRON overrides one.
-USAGE_PRESETS = {"hourly": "5 * * * *", "daily": "15 4 * * *", "weekly": "30 4 * * 1"}
-
 
 def usage_schedules(crons: Mapping[str, str] | None = None) -> list[dg.ScheduleDefinition]:
     """One schedule per preset, named ``usage_<preset>``; ``crons`` overrides a preset's cron."""
@@ -28,10 +26,9 @@ def usage_schedules(crons: Mapping[str, str] | None = None) -> list[dg.ScheduleD
         dg.ScheduleDefinition(
             name=f"usage_{preset}",
             job=usage_job,
-            cron_schedule=crons.get(preset)
-            or os.environ.get(f"ATHENA_CATALOG_USAGE_{preset.upper()}_CRON", default),
+            cron_schedule=crons.get(preset) or setting.read(),
             execution_timezone="UTC",
             description=f"Query history and usage, {preset}.",
         )
-        for preset, default in USAGE_PRESETS.items()
+        for preset, setting in settings.USAGE_CRONS.items()
     ]

@@ -8,16 +8,14 @@ still fetches only what is not stored.
 
 import hashlib
 import json
-import os
 
 import dagster as dg
 
+from athena_catalog import settings
 from athena_catalog.defs.resources import AthenaResource
 from athena_catalog.defs.usage.schedules import usage_job
 from athena_catalog.engines.base import EngineError
 from athena_catalog.usage.poll import history_marks
-
-DEFAULT_INTERVAL_S = 300
 
 
 def build_new_queries_sensor(
@@ -29,8 +27,7 @@ def build_new_queries_sensor(
     @dg.sensor(
         name="new_queries_sensor",
         job=usage_job,
-        minimum_interval_seconds=minimum_interval_seconds
-        or int(os.environ.get("ATHENA_CATALOG_USAGE_SENSOR_INTERVAL", DEFAULT_INTERVAL_S)),
+        minimum_interval_seconds=minimum_interval_seconds or settings.USAGE_SENSOR_INTERVAL.read(),
         description="Requests a usage run when new Athena query executions appear.",
     )
     def new_queries_sensor(
