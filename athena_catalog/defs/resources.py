@@ -20,6 +20,7 @@ import boto3
 import dagster as dg
 from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
+from pydantic.json_schema import JsonDict
 
 from athena_catalog import settings
 from athena_catalog.aws_session import (
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from athena_catalog.engines.aws import AwsSettings
     from athena_catalog.engines.base import Engine
 
-_SECRET = {"dagster__is_secret": True}
+_SECRET: JsonDict = {"dagster__is_secret": True}
 
 
 class AthenaResource(ResourceWithBoto3Configuration):
