@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import (
@@ -50,8 +51,8 @@ from botocore.exceptions import (
 )
 
 from athena_catalog.aws_session import ConfigError, client_config, sts_client
-from athena_catalog.engines.base import EngineError
-from athena_catalog.engines.retry import NETWORK_ERRORS
+from athena_catalog.engines.records import DEFAULT_CATALOG, EngineError
+from athena_catalog.engines.retry import ACCESS_DENIED, NETWORK_ERRORS
 from athena_catalog.markers import mark
 
 if TYPE_CHECKING:
@@ -59,18 +60,17 @@ if TYPE_CHECKING:
 
     from athena_catalog.defs.resources import AthenaResource
     from athena_catalog.engines.aws import AwsEngine
-    from athena_catalog.engines.base import Engine, Table
+    from athena_catalog.engines.contract import Engine
+    from athena_catalog.engines.records import Table
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+_BEGINNING = datetime.min.replace(tzinfo=UTC)  # a history read from the first execution
 # test-connection should answer in seconds, not wait out the crawl's retry budget.
 CHECK_ATTEMPTS = 2
 CHECK_CONNECT_TIMEOUT = 5.0
 CHECK_RETRY_SECONDS = 5.0
 PAGE = 10
 
-ACCESS_DENIED = frozenset(
-    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
-)
 BAD_CREDENTIALS = frozenset(
     {
         "InvalidClientTokenId",
@@ -231,10 +231,11 @@ class AwsProbe(Probe):
         super().__init__(resource)
         self.session: boto3.Session | None = None
         self.table: str | None = None
+        self._aws: AwsEngine | None = None
 
     @property
     def engine(self) -> AwsEngine:
-        if self._engine is None:
+        if self._aws is None:
             if self.session is None:
                 raise Skipped("no AWS session: see the credentials step")
             from athena_catalog.engines.aws import AwsEngine
@@ -245,8 +246,8 @@ class AwsProbe(Probe):
                 retry_max_seconds=CHECK_RETRY_SECONDS,
                 connect_timeout=CHECK_CONNECT_TIMEOUT,
             )
-            self._engine = AwsEngine(self.session, settings)
-        return self._engine
+            self._aws = self._engine = AwsEngine(self.session, settings)
+        return self._aws
 
     def _glue_catalog(self) -> dict[str, str]:
         catalog_id = self.resource.catalog_id
@@ -347,8 +348,6 @@ class LocalProbe(Probe):
         raise Skipped("not needed: the local engine reads files in local_home")
 
     def data_catalogs(self) -> str:
-        from athena_catalog.engines.local import DEFAULT_CATALOG
-
         names = [c.name for c in self.engine.list_data_catalogs()]
         default = [n for n in names if n.lower() == DEFAULT_CATALOG.lower()]
         self.catalog = (default or names)[0]
@@ -379,7 +378,9 @@ class LocalProbe(Probe):
         raise Skipped("not applicable: the local engine has no work groups")
 
     def query_executions(self) -> str:
-        recent = list(itertools.islice(self.engine.query_history(), PAGE))
+        (log,) = self.engine.list_work_groups().names[:1] or ("",)
+        executions = self.engine.query_executions(log, _BEGINNING, lambda ids: {})
+        recent = list(itertools.islice(executions, PAGE))
         return f"{len(recent)} recent query executions readable"
 
 

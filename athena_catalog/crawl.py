@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from athena_catalog.engines.contract import Engine
-from athena_catalog.engines.records import Database, DataCatalog, EngineError, Table
 from athena_catalog.engines.listing import incomplete
+from athena_catalog.engines.records import Database, DataCatalog, EngineError, Table
 from athena_catalog.filters import FilterPattern
 from athena_catalog.names import schema_fqn
 

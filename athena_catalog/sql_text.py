@@ -1,5 +1,6 @@
 """Reading Athena SQL text without a tokenizer: the leading keyword, a parenthesised group,
-and where a quote or comment is left open. Shared by the lineage parser and the local engine.
+UNLOAD's parts, and where a quote or comment is left open. Shared by the lineage parser and
+the local engine.
 
 Each is one linear pass. A regex such as ``(?:\\s+|--...|/\\*.*?\\*/)*(\\w+)`` backtracks
 exponentially when the text is whitespace followed by something else (30 spaces and a digit
@@ -9,12 +10,14 @@ took minutes), and holds the GIL all that time, where no deadline can stop it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _QUOTED = {"'": "string", '"': "quoted identifier", "`": "quoted identifier"}
 _OPENS_LITERAL = re.compile(r"['\"`]|--|/\*")
 _OPENS_ANY = re.compile(r"['\"`()]|--|/\*")
+_UNLOAD_TO = re.compile(r"\s*TO\s*'((?:[^']|'')*)'", re.I)
 
 
 class Unterminated(ValueError):
@@ -106,3 +109,25 @@ def find_unterminated(sql: str) -> Unterminated | None:
     except Unterminated as problem:
         return problem
     return None
+
+
+@dataclass(frozen=True)
+class Unload:
+    """``UNLOAD (query) TO 'location' WITH (...)`` in parts; ``location`` is None when the
+    ``TO '...'`` is missing, ``with_clause`` is the text after it."""
+
+    query: str
+    location: str | None
+    with_clause: str
+
+
+def parse_unload(rest: str) -> Unload | None:
+    """The parts of an UNLOAD after its keyword; None when no parenthesised query leads."""
+    split = split_parenthesised(rest)
+    if split is None:
+        return None
+    query, after = split
+    to = _UNLOAD_TO.match(after)
+    if to is None:
+        return Unload(query, None, after)
+    return Unload(query, to.group(1).replace("''", "'"), after[to.end() :])

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from athena_catalog.engines.base import (
+from athena_catalog.engines.records import (
     EXTERNAL_TABLE,
     ICEBERG,
     MANAGED_TABLE,

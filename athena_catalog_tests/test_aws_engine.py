@@ -24,7 +24,7 @@ from botocore.stub import Stubber
 
 from athena_catalog.crawl import parallel_map
 from athena_catalog.engines.aws import AwsEngine, AwsSettings, table_from_arn
-from athena_catalog.engines.base import (
+from athena_catalog.engines.records import (
     EXTERNAL_TABLE,
     VIRTUAL_VIEW,
     Column,

@@ -23,8 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from athena_catalog.engines.base import EngineError
-from athena_catalog.engines.local import LocalEngine, _leading_keyword, _split_parenthesised
+from athena_catalog.engines.local import LocalEngine
+from athena_catalog.engines.local.statements import _leading_keyword, _split_parenthesised
+from athena_catalog.engines.records import EngineError
 from athena_catalog.lineage import LineageResult, parse_lineage
 from athena_catalog.lineage.fingerprint import normalize
 from athena_catalog_tests.lineage_corpus import load_cases, load_schema
@@ -56,7 +57,7 @@ def timed(pool: ThreadPoolExecutor, call: Callable[[], T]) -> tuple[T, float]:
 _SCRIPT = textwrap.dedent(
     """
     import json, sys, threading, time
-    from athena_catalog.engines.base import EngineError
+    from athena_catalog.engines.records import EngineError
     from athena_catalog.engines.local import LocalEngine
     from athena_catalog.lineage import parse_lineage
 

@@ -11,8 +11,8 @@ import pytest
 
 from athena_catalog.demo import DemoSummary, build_demo
 from athena_catalog.demo.workload import DAYS, setup_time
-from athena_catalog.engines.base import ICEBERG, MANAGED_TABLE, QueryExecution
 from athena_catalog.engines.local import LocalEngine
+from athena_catalog.engines.records import ICEBERG, MANAGED_TABLE, QueryExecution
 
 # Another day than the module's build (anchored now), whatever today is.
 FIXED_ANCHOR = datetime(2026, 11, 1, 15, 30, tzinfo=UTC)

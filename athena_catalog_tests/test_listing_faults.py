@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from athena_catalog.crawl import CrawlOptions, Listing, Snapshot, crawl, schema_key
-from athena_catalog.engines.base import EXTERNAL_TABLE, Column, Database, DataCatalog, Table
 from athena_catalog.engines.local import LocalEngine
+from athena_catalog.engines.records import EXTERNAL_TABLE, Column, Database, DataCatalog, Table
 from athena_catalog.store import CatalogStore, DeletionPolicy, apply_snapshot
 from athena_catalog.store.catalog import MassDeletionError
 from athena_catalog.store.schema import (

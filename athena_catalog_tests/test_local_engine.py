@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from athena_catalog.engines.base import (
+from athena_catalog.engines.local import LocalEngine
+from athena_catalog.engines.records import (
     EXTERNAL_TABLE,
     ICEBERG,
     MANAGED_TABLE,
@@ -22,7 +23,6 @@ from athena_catalog.engines.base import (
     QueryExecution,
     Table,
 )
-from athena_catalog.engines.local import LocalEngine
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -569,7 +569,7 @@ def test_import_history_names_an_unreadable_file(engine: LocalEngine, tmp_path: 
 def test_history_is_read_in_pages_in_submission_order(
     engine: LocalEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import athena_catalog.engines.local as local
+    import athena_catalog.engines.local.engine as local
 
     for i in range(23):
         engine.execute(f"SELECT {i}", work_group=f"wg{i % 3}")

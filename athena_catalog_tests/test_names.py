@@ -22,7 +22,7 @@ from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.defs.tables.loader import athena_table_specs
 from athena_catalog.defs.usage.assets import query_history, table_usage
 from athena_catalog.engines.local import LocalEngine
-from athena_catalog.engines.base import EXTERNAL_TABLE, Column, Database, DataCatalog, Table
+from athena_catalog.engines.records import EXTERNAL_TABLE, Column, Database, DataCatalog, Table
 from athena_catalog.lineage import parse_lineage
 from athena_catalog.names import (
     column_ref,

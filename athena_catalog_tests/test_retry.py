@@ -14,7 +14,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from athena_catalog.engines.base import EngineError
+from athena_catalog.engines.records import EngineError
 from athena_catalog.engines.retry import RetryPolicy, error_code, is_retryable
 
 ENDPOINT = "https://glue.eu-west-1.amazonaws.com"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from athena_catalog.crawl import CrawlOptions, Listing, Snapshot, schema_key
-from athena_catalog.engines.base import (
+from athena_catalog.engines.records import (
     EXTERNAL_TABLE,
     VIRTUAL_VIEW,
     Column,

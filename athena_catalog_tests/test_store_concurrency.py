@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from athena_catalog.defs.lineage.assets import build_lineage
-from athena_catalog.engines.base import QueryExecution
+from athena_catalog.engines.records import QueryExecution
 from athena_catalog.store import CatalogStore, migrations
 from athena_catalog.store.history import history_cursors, query_history
 from athena_catalog.store.lineage import lineage_statements, lineage_table_edges, read_edges

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from athena_catalog.crawl import CrawlOptions
-from athena_catalog.engines.base import QueryExecution
+from athena_catalog.engines.records import QueryExecution
 from athena_catalog.store import CatalogStore, DeletionPolicy, apply_snapshot
 from athena_catalog.store.history import history_cursors, history_rejects, query_history
 from athena_catalog.store.schema import catalog_columns, catalog_tables

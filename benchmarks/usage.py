@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from athena_catalog.engines.base import QueryExecution
+from athena_catalog.engines.records import QueryExecution
 from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.markers import mark
 from athena_catalog.store import CatalogStore

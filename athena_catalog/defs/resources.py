@@ -39,7 +39,7 @@ from athena_catalog.store.connection import CatalogStore, redact_url
 
 if TYPE_CHECKING:
     from athena_catalog.engines.aws import AwsSettings
-    from athena_catalog.engines.base import Engine
+    from athena_catalog.engines.contract import Engine
 
 _SECRET: JsonDict = {"dagster__is_secret": True}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from athena_catalog.demo.lakehouse import EXTRA_CATALOGS, TAGS, Statement, lakehouse_statements
 from athena_catalog.demo.workload import DAYS, demo_anchor, setup_time, workload
-from athena_catalog.engines.base import EngineError
 from athena_catalog.engines.local import LocalEngine
+from athena_catalog.engines.records import EngineError
 
 __all__ = ["DemoSummary", "build_demo"]
 

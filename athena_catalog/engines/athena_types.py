@@ -80,7 +80,7 @@ class _Parser:
     def parse_type(self) -> str:
         name = self.take().upper()
         # Multi-word names: TIMESTAMP WITH TIME ZONE, DOUBLE PRECISION ...
-        while self.peek() is not None and self.peek()[0].isalpha():
+        while (following := self.peek()) is not None and following[0].isalpha():
             name = f"{name} {self.take().upper()}"
         if name == "STRUCT":
             result = self._struct()

@@ -23,7 +23,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from athena_catalog.engines.base import EngineError
+from athena_catalog.engines.records import EngineError
 
 T = TypeVar("T")
 
@@ -51,6 +51,10 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailable",
         "ServiceUnavailableException",
     }
+)
+# Error codes for "you may not": a listing denied falls back, a check names the IAM action.
+ACCESS_DENIED = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 )
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 NETWORK_ERRORS: tuple[type[Exception], ...] = (

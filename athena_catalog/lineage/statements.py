@@ -3,8 +3,6 @@ columns map onto the target's columns."""
 
 from __future__ import annotations
 
-import re
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import TokenError
@@ -18,7 +16,7 @@ from athena_catalog.lineage.columns import (
 )
 from athena_catalog.lineage.deadline import DeadlineExceeded
 from athena_catalog.lineage.result import DIALECT, LineageResult, LineageSchema
-from athena_catalog.sql_text import find_unterminated, leading_keyword, split_parenthesised
+from athena_catalog.sql_text import find_unterminated, leading_keyword, parse_unload
 
 # First keywords of statements that never carry lineage: answered without parsing.
 _UTILITY = frozenset(
@@ -48,7 +46,6 @@ _UTILITY = frozenset(
         "comment",
     ]
 )
-_UNLOAD_TO = re.compile(r"\s*TO\s*'((?:[^']|'')*)'", re.I)
 
 
 class Malformed(ValueError):
@@ -202,14 +199,13 @@ class Statement:
 
     def _unload(self, rest: str) -> LineageResult:
         """UNLOAD (query) TO 's3://...' WITH (...): sqlglot keeps it as an opaque command."""
-        split = split_parenthesised(rest)
-        to = _UNLOAD_TO.match(split[1]) if split is not None else None
-        if split is None or to is None:
+        unload = parse_unload(rest)
+        if unload is None or unload.location is None:
             return LineageResult(
                 error="unsupported statement: UNLOAD without (query) TO 's3://...'"
             )
-        uri = to.group(1).replace("''", "'")
-        query = _parse_one(split[0])
+        uri = unload.location
+        query = _parse_one(unload.query)
         if isinstance(query, LineageResult) or not isinstance(query, exp.Query):
             error = query.error if isinstance(query, LineageResult) else None
             return LineageResult(

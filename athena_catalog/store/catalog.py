@@ -15,13 +15,14 @@ parent was away in between.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, overload
 
 from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
 
+from athena_catalog.batching import chunks
 from athena_catalog.crawl import CrawlOptions, Snapshot, schema_key
 from athena_catalog.engines.records import VIRTUAL_VIEW, Column
 from athena_catalog.engines.records import Table as CatalogTable
@@ -36,6 +37,7 @@ from athena_catalog.store.schema import (
     schema_changes,
 )
 
+IN_LIST = 500  # ids per IN-list: SQLite caps bound parameters per statement
 # The table fields whose change makes a table "changed" (timestamps excluded: AWS bumps them).
 _COMPARED = (
     "table_type",
@@ -186,7 +188,7 @@ class _Applier:
                 .scalars()
                 .all()
             )
-            for chunk in _chunks(list(fqns)):
+            for chunk in chunks(list(fqns), IN_LIST):
                 self.conn.execute(
                     update(catalog_tables)
                     .where(catalog_tables.c.fqn.in_(chunk))
@@ -348,13 +350,13 @@ class _Applier:
                 .where(catalog_tables.c.fqn == fqn)
                 .values(**values, deleted=False, last_seen=self.now)
             )
-        for chunk in _chunks(batch.unchanged):
+        for chunk in chunks(batch.unchanged, IN_LIST):
             self.conn.execute(
                 update(catalog_tables)
                 .where(catalog_tables.c.fqn.in_(chunk))
                 .values(last_seen=self.now)
             )
-        for chunk in _chunks(batch.replaced_columns):
+        for chunk in chunks(batch.replaced_columns, IN_LIST):
             self.conn.execute(delete(catalog_columns).where(catalog_columns.c.table_fqn.in_(chunk)))
         if batch.columns:
             self.conn.execute(insert(catalog_columns), batch.columns)
@@ -375,7 +377,7 @@ class _Applier:
         return out
 
     def _delete_tables(self, fqns: list[str]) -> None:
-        for chunk in _chunks(fqns):
+        for chunk in chunks(fqns, IN_LIST):
             self.conn.execute(
                 update(catalog_tables).where(catalog_tables.c.fqn.in_(chunk)).values(deleted=True)
             )
@@ -482,11 +484,6 @@ def _proves(listings: dict[str, Any], key: str) -> bool:
     listing = listings.get(key)
     return listing is not None and listing.proves_absence
 
-
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
-    """IN-lists of bounded length (SQLite caps bound parameters per statement)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @overload

@@ -6,11 +6,13 @@ lossless in meaning) or skipped, and every repair or skip is counted under a rea
 Executions stream into the store in chunks of ``chunk_size`` rows, one transaction per chunk;
 a cursor moves only in the transaction that stores the last row it covers.
 
-* aws: per enabled work group, newest first, down to the cursor (first run: now minus
-  ``query_log_days``). Ids already stored are never fetched again. A query still QUEUED or
-  RUNNING holds its work group's cursor at its submission time, so it is read once finished.
-* local: the engine's one history log, oldest first, from its cursor or the lookback window,
-  whichever is older (imports can add old executions).
+Every engine is read the same way, by the contract's cursor rules
+(``athena_catalog.engines.contract``): per log the engine lists (aws: each enabled work group;
+local: its one log for all), from where the engine says a read starts (aws: the cursor, first
+run now minus ``query_log_days``; local: the cursor or the lookback window, whichever is
+older, as imports can add old executions). Ids already stored are never fetched again. A
+query still QUEUED or RUNNING holds its log's cursor at its submission time, so it is read
+once finished.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from athena_catalog.engines.base import Engine, EngineError, QueryExecution
-from athena_catalog.engines.retry import RETRYABLE_CODES
+from athena_catalog.engines.contract import Engine, StoredTimes
+from athena_catalog.engines.records import EngineError, QueryExecution, UnreadableExecution
+from athena_catalog.engines.retry import ACCESS_DENIED, RETRYABLE_CODES
 from athena_catalog.markers import query_source
 from athena_catalog.store.connection import CatalogStore
 from athena_catalog.store.history import (
@@ -35,13 +38,13 @@ from athena_catalog.store.history import (
     history_rejects,
     query_history,
 )
+from athena_catalog.timeutil import as_utc, utc_now
 
 MAX_QUERY_BYTES = 262_144  # Athena's limit on a query string
 FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 PENDING_STATES = frozenset({"QUEUED", "RUNNING"})
 STATEMENT_TYPES = frozenset({"DDL", "DML", "UTILITY"})
 CHUNK_TEXT_BYTES = 64 * 1024 * 1024
-LOCAL_CURSOR = "*"  # the local engine keeps one log for all work groups
 MB = 1024 * 1024
 MIN_BILLED_BYTES = 10 * MB
 # How undecodable bytes arrive in Python text (surrogateescape and friends).
@@ -163,7 +166,7 @@ def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
         stats.repaired["unknown_statement_type"] += 1
         statement_type = None
     scanned = _count(q.data_scanned_bytes, "data_scanned_bytes", stats)
-    submitted_at = _as_utc(q.submitted_at)
+    submitted_at = as_utc(q.submitted_at)
     source = query_source(text)
     stats.sources[source] += 1
     return {
@@ -175,7 +178,7 @@ def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
         "catalog": _clean_text(q.catalog, stats) if q.catalog else None,
         "database": _clean_text(q.database, stats) if q.database else None,
         "submitted_at": submitted_at,
-        "completed_at": _as_utc(q.completed_at) if q.completed_at else None,
+        "completed_at": as_utc(q.completed_at) if q.completed_at else None,
         "day": submitted_at.date(),
         "data_scanned_bytes": scanned,
         "billed_bytes": billed_bytes(q.state, statement_type, scanned),
@@ -184,10 +187,6 @@ def to_row(q: QueryExecution, stats: IngestStats) -> dict[str, Any] | None:
         "source": source,
         "query_truncated": truncated,
     }
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class HistoryWriter:
@@ -205,7 +204,7 @@ class HistoryWriter:
                     history_cursors.c.engine == self.engine_kind
                 )
             ).all()
-        return {wg: _as_utc(ts) for wg, ts in rows}
+        return {wg: as_utc(ts) for wg, ts in rows}
 
     def known(self, ids: Sequence[str]) -> dict[str, datetime]:
         """Which of ``ids`` are stored, with their submission times."""
@@ -218,7 +217,7 @@ class HistoryWriter:
                 ),
                 {"ids": list(ids)},
             ).all()
-        return {qid: _as_utc(ts) for qid, ts in rows}
+        return {qid: as_utc(ts) for qid, ts in rows}
 
     def write(
         self,
@@ -231,7 +230,7 @@ class HistoryWriter:
             if rows:
                 conn.execute(dialect_insert(conn, query_history).on_conflict_do_nothing(), rows)
             if rejects:
-                now = datetime.now(UTC)
+                now = utc_now()
                 conn.execute(
                     insert(history_rejects),
                     [r | {"seen_at": now, "run_id": self.run_id} for r in rejects],
@@ -243,7 +242,7 @@ class HistoryWriter:
 def _upsert_cursor(conn: Connection, engine: str, work_group: str, at: datetime) -> None:
     """Moves the cursor forward only: a concurrent run that read an older cursor must not
     pull back one a faster run already advanced."""
-    now = datetime.now(UTC)
+    now = utc_now()
     values = {"engine": engine, "work_group": work_group, "submitted_at": at, "updated_at": now}
     conn.execute(
         dialect_insert(conn, history_cursors)
@@ -263,7 +262,7 @@ class IngestOptions:
     now: datetime | None = None  # tests and the benchmark pin it
 
     def floor(self) -> datetime:
-        return (self.now or datetime.now(UTC)) - timedelta(days=self.query_log_days)
+        return (self.now or utc_now()) - timedelta(days=self.query_log_days)
 
 
 def ingest(
@@ -272,10 +271,25 @@ def ingest(
     """Bring the store's ``query_history`` up to date with the engine's history."""
     writer = HistoryWriter(store, engine.kind, run_id)
     stats = IngestStats()
-    if engine.kind == "aws":
-        _ingest_aws(engine, writer, options, stats)
-    else:
-        _ingest_local(engine, writer, options, stats)
+    cursors = writer.cursors()
+    listing = engine.list_work_groups(read_before=cursors)
+    if listing.note:
+        stats.notes.append(listing.note)
+    stats.throttled += listing.throttled
+    stats.work_groups.extend(listing.names)
+
+    def known(ids: Sequence[str]) -> dict[str, datetime]:
+        found = writer.known(ids)
+        stats.already_stored += len(found)
+        return found
+
+    for work_group in listing.names:
+        _ingest_work_group(
+            engine, writer, options, stats, work_group, cursors.get(work_group), known
+        )
+    read = engine.history_read_notes()
+    stats.fallback_calls = read.fallback_calls
+    stats.notes.extend(read.notes)
     return stats
 
 
@@ -327,106 +341,42 @@ class _Chunker:
         self.rows, self.rejects, self.text_bytes = [], [], 0
 
 
-def _ingest_local(
-    engine: Any, writer: HistoryWriter, options: IngestOptions, stats: IngestStats
+def _ingest_work_group(
+    engine: Engine,
+    writer: HistoryWriter,
+    options: IngestOptions,
+    stats: IngestStats,
+    work_group: str,
+    cursor: datetime | None,
+    known: StoredTimes,
 ) -> None:
-    """Oldest first, so each chunk carries the cursor up to its last row.
-
-    The log is ordered by submission time, and imported JSONL can add executions older than
-    the cursor, so each run re-reads the lookback window as well (stored ids are skipped):
-    from the cursor when it is older than the window, else from the window's start.
-    """
-    cursor = writer.cursors().get(LOCAL_CURSOR)
-    since = min(cursor, options.floor()) if cursor else options.floor()
-    stats.work_groups.append(LOCAL_CURSOR)
+    """One log: its executions into chunks, then the cursor past what was stored."""
+    since = engine.history_start(cursor, options.floor())
     chunker = _Chunker(writer, stats, options.chunk_size)
-    for batch in _batches(engine.query_history(since), options.chunk_size):
-        known = writer.known([q.query_id for q in batch])
-        stats.already_stored += len(known)
-        for q in batch:
-            if q.query_id not in known:
-                chunker.add(q)
-        newest = max(_as_utc(q.submitted_at) for q in batch)
-        if cursor is None or newest > cursor:  # never backwards over a re-read window
-            cursor = newest
-            chunker.flush((LOCAL_CURSOR, cursor))
-        else:
-            chunker.flush()
-
-
-def _batches(items: Iterable[QueryExecution], size: int) -> Iterator[list[QueryExecution]]:
-    batch: list[QueryExecution] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _ingest_aws(
-    engine: Any, writer: HistoryWriter, options: IngestOptions, stats: IngestStats
-) -> None:
-    from athena_catalog.engines.aws import UnreadableExecution
-
-    cursors = writer.cursors()
+    newest: datetime | None = None
+    oldest_pending: datetime | None = None
     try:
-        listing = engine.list_work_groups()
-        names, note = listing.names, listing.denied
+        for found in engine.query_executions(work_group, since, known):
+            if isinstance(found, UnreadableExecution):
+                chunker.reject(found.query_id, work_group, found.reason, found.detail)
+                continue
+            submitted = as_utc(found.submitted_at)
+            if submitted < since:
+                stats.outside_window += 1
+                continue
+            if found.state in PENDING_STATES:
+                oldest_pending = min(oldest_pending or submitted, submitted)
+            if chunker.add(found) is not None:
+                newest = max(newest or submitted, submitted)
     except EngineError as exc:
-        if exc.code not in RETRYABLE_CODES:
+        # Throttled past the retry budget, or denied: keep what was read, hold the cursor.
+        if exc.code not in RETRYABLE_CODES and exc.code not in ACCESS_DENIED:
             raise
-        # Throttled past the budget: the work groups read before, and the configured one.
-        names = tuple(sorted(set(cursors) | {engine.settings.work_group or "primary"}))
-        note = f"{exc}; reading the work groups read before: {', '.join(names)}"
-        stats.throttled += 1
-    if note:
-        stats.notes.append(note)
-    stats.work_groups.extend(names)
-
-    def known(ids: Sequence[str]) -> dict[str, datetime]:
-        found = writer.known(ids)
-        stats.already_stored += len(found)
-        return found
-
-    for work_group in names:
-        cursor = cursors.get(work_group)
-        since = cursor or options.floor()
-        chunker = _Chunker(writer, stats, options.chunk_size)
-        newest: datetime | None = None
-        oldest_pending: datetime | None = None
-        try:
-            for found in engine.query_executions(work_group, since, known):
-                if isinstance(found, UnreadableExecution):
-                    chunker.reject(found.query_id, work_group, found.reason, found.detail)
-                    continue
-                submitted = _as_utc(found.submitted_at)
-                if submitted < since:
-                    stats.outside_window += 1
-                    continue
-                if found.state in PENDING_STATES:
-                    oldest_pending = min(oldest_pending or submitted, submitted)
-                if chunker.add(found) is not None:
-                    newest = max(newest or submitted, submitted)
-        except EngineError as exc:
-            # Throttled past the retry budget, or denied: keep what was read, hold the cursor.
-            if exc.code not in RETRYABLE_CODES and exc.code not in _DENIED:
-                raise
-            stats.throttled += exc.code in RETRYABLE_CODES
-            chunker.flush()
-            stats.errors.append(f"{work_group}: {exc}")
-            continue
-        chunker.flush(_next_cursor(work_group, cursor, newest, oldest_pending))
-    stats.fallback_calls = engine.history_calls_fallback
-    if not engine.batch_get_supported:
-        stats.notes.append(
-            "BatchGetQueryExecution is not implemented by the endpoint: read each query"
-            f" with GetQueryExecution ({engine.history_calls_fallback} calls)"
-        )
-
-
-_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+        stats.throttled += exc.code in RETRYABLE_CODES
+        chunker.flush()
+        stats.errors.append(f"{work_group}: {exc}")
+        return
+    chunker.flush(_next_cursor(work_group, cursor, newest, oldest_pending))
 
 
 def _next_cursor(

@@ -1,31 +1,28 @@
-"""What the sensor compares between ticks: one cheap mark per work group.
+"""What the sensor compares between ticks: one cheap mark per history log.
 
-aws: a digest of the first ListQueryExecutions page (newest ids) of each enabled work group,
-one call each: any new execution changes its page. local: the newest submission time in the
-engine's log (rows added with exactly that time are seen on the next change).
+Each engine says what its mark is (``Engine.history_mark``): aws, a digest of the first
+ListQueryExecutions page of each enabled work group, one call each; local, the newest
+submission time of its one log.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime
-from typing import Any
-
-from athena_catalog.usage.ingest import LOCAL_CURSOR
+from athena_catalog.engines.contract import Engine
+from athena_catalog.engines.records import EngineError
 
 
-def history_marks(engine: Any, previous: dict[str, str]) -> dict[str, str]:
-    """``{work group: mark}``; a work group whose mark differs from ``previous`` has news."""
-    if engine.kind == "aws":
-        marks = {}
-        for work_group in engine.list_work_groups().names:
-            ids = engine.newest_query_ids(work_group)
-            if ids:
-                marks[work_group] = hashlib.sha1("\n".join(sorted(ids)).encode()).hexdigest()
-        return marks
-    since = previous.get(LOCAL_CURSOR)
-    history = engine.query_history(datetime.fromisoformat(since) if since else None)
-    newest = max((q.submitted_at for q in history), default=None)
-    if newest is None:
-        return dict(previous)
-    return {LOCAL_CURSOR: newest.isoformat()}
+def history_marks(engine: Engine, previous: dict[str, str]) -> dict[str, str]:
+    """``{log: mark}``; a log whose mark differs from ``previous`` has news. A log that
+    answers no mark (still empty) keeps the one it had. A work group listing throttled past
+    the retry budget raises EngineError: the tick is skipped, not guessed."""
+    listing = engine.list_work_groups(read_before=previous)
+    if listing.throttled:
+        raise EngineError(f"work groups not listed: {listing.note}", code="Throttling")
+    marks = {}
+    for work_group in listing.names:
+        mark = engine.history_mark(work_group)
+        if mark is not None:
+            marks[work_group] = mark
+        elif work_group in previous:
+            marks[work_group] = previous[work_group]
+    return marks

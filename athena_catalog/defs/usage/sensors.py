@@ -14,7 +14,7 @@ import dagster as dg
 from athena_catalog import settings
 from athena_catalog.defs.resources import AthenaResource
 from athena_catalog.defs.usage.schedules import usage_job
-from athena_catalog.engines.base import EngineError
+from athena_catalog.engines.records import EngineError
 from athena_catalog.usage.poll import history_marks
 
 

@@ -1,14 +1,15 @@
 """What every engine returns: plain records shaped like Glue and Athena's own answers.
 
 The crawl, the store and the assets only ever see these types, so the AWS engine and the
-embedded engine are interchangeable and the core logic is testable without either.
+embedded engine are interchangeable and the core logic is testable without either. What an
+engine does with them is ``athena_catalog.engines.contract``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from athena_catalog.names import table_fqn
 
@@ -18,6 +19,9 @@ MANAGED_TABLE = "MANAGED_TABLE"
 VIRTUAL_VIEW = "VIRTUAL_VIEW"
 ICEBERG = "ICEBERG"
 TABLE_TYPES = (EXTERNAL_TABLE, MANAGED_TABLE, VIRTUAL_VIEW, ICEBERG)
+
+DEFAULT_CATALOG = "AwsDataCatalog"  # the Glue catalog of the caller's account, as Athena names it
+DEFAULT_WORK_GROUP = "primary"  # Athena's work group when none is named
 
 
 class EngineError(Exception):
@@ -110,30 +114,45 @@ class QueryResult:
     query_id: str | None = None
 
 
-class Engine(Protocol):
-    """The catalog surface both engines expose. Listing calls are bulk: one call per page."""
+@dataclass(frozen=True)
+class UnreadableExecution:
+    """A history record that cannot become a QueryExecution, and why (a counted reason)."""
 
-    kind: str  # "aws" or "local"
+    query_id: str | None
+    reason: str
+    detail: str | None = None
 
-    def list_data_catalogs(self) -> list[DataCatalog]: ...
 
-    def list_databases(self, catalog: str) -> list[Database]: ...
+@dataclass(frozen=True)
+class WorkGroups:
+    """The work groups whose history is read, one cursor each.
 
-    def list_tables(self, catalog: str, database: str) -> list[Table]:
-        """Every table and view of one database, with columns, in as few calls as pages."""
-        ...
+    ``note`` says why the list stands in for a real listing (denied, or throttled past the
+    retry budget); ``throttled`` is True for the second. An engine that keeps one log for all
+    work groups lists one name for it.
+    """
 
-    def list_table_tags(self, catalog: str) -> dict[tuple[str, str], dict[str, str]]:
-        """Tags of every tagged table of a catalog, keyed by (database, table), in bulk."""
-        ...
+    names: tuple[str, ...]
+    note: str | None = None
+    throttled: bool = False
 
-    def execute(
-        self,
-        sql: str,
-        *,
-        catalog: str | None = None,
-        database: str | None = None,
-        work_group: str | None = None,
-    ) -> QueryResult: ...
 
-    def close(self) -> None: ...
+@dataclass(frozen=True)
+class HistoryReadNotes:
+    """How an engine's history reads went beyond the plain path, for the run's metadata."""
+
+    fallback_calls: int = 0  # e.g. GetQueryExecution per id where BatchGet is missing
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableEstimates:
+    """What the source says about a table's size without scanning it; None where it is silent.
+
+    ``source`` names where the numbers come from (Glue table parameters, DuckDB's count), so
+    a consumer can tell an exact count from a crawler's estimate.
+    """
+
+    row_count: int | None = None
+    size_bytes: int | None = None
+    source: str | None = None
