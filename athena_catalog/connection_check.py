@@ -39,7 +39,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import (
@@ -54,6 +54,7 @@ from athena_catalog.aws_session import ConfigError, client_config, sts_client
 from athena_catalog.engines.records import DEFAULT_CATALOG, EngineError
 from athena_catalog.engines.retry import ACCESS_DENIED, NETWORK_ERRORS
 from athena_catalog.markers import mark
+from athena_catalog.timeutil import as_utc
 
 if TYPE_CHECKING:
     import boto3
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
     from athena_catalog.engines.records import Table
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
-_BEGINNING = datetime.min.replace(tzinfo=UTC)  # a history read from the first execution
+_BEGINNING = as_utc(datetime.min)  # a history read from the first execution
 # test-connection should answer in seconds, not wait out the crawl's retry budget.
 CHECK_ATTEMPTS = 2
 CHECK_CONNECT_TIMEOUT = 5.0
