@@ -24,14 +24,16 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from athena_catalog.engines.records import QueryExecution
+from athena_catalog.batching import chunks
+from athena_catalog.engines.contract import StoredTimes
+from athena_catalog.engines.records import HistoryReadNotes, QueryExecution, WorkGroups
 from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.markers import mark
 from athena_catalog.store import CatalogStore
@@ -134,17 +136,29 @@ def synthetic_history(total: int, seed: int = 7) -> Iterator[QueryExecution]:
 
 
 class SyntheticEngine:
-    """Stands in for the local engine: its history, streamed, nothing else."""
+    """Stands in for the local engine: the history half of the contract, streamed."""
 
     kind = "local"
 
     def __init__(self, total: int):
         self.total = total
 
-    def query_history(self, since: datetime | None = None) -> Iterator[QueryExecution]:
-        return (
-            q for q in synthetic_history(self.total) if since is None or q.submitted_at >= since
-        )
+    def list_work_groups(self, read_before: Collection[str] = ()) -> WorkGroups:
+        return WorkGroups(("*",))  # one log, as the local engine keeps
+
+    def history_start(self, cursor: datetime | None, floor: datetime) -> datetime:
+        return min(cursor, floor) if cursor else floor
+
+    def query_executions(
+        self, work_group: str, since: datetime, stored: StoredTimes
+    ) -> Iterator[QueryExecution]:
+        for batch in chunks(synthetic_history(self.total), 1000):
+            batch = [q for q in batch if q.submitted_at >= since]
+            known = stored([q.query_id for q in batch])
+            yield from (q for q in batch if q.query_id not in known)
+
+    def history_read_notes(self) -> HistoryReadNotes:
+        return HistoryReadNotes()
 
 
 def run_one(total: int, store_path: Path) -> dict[str, Any]:
