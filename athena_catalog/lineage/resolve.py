@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from athena_catalog.engines.records import DEFAULT_CATALOG
 from athena_catalog.lineage import fingerprint as fingerprints
 from athena_catalog.lineage.graph import LineageAnalyser, LineageBatch, outcome
 from athena_catalog.lineage.parser import DEFAULT_TIMEOUT_S
@@ -67,7 +68,6 @@ from athena_catalog.store.lineage import (
     write_cache,
 )
 
-DEFAULT_CATALOG = "awsdatacatalog"
 DEFAULT_DATABASE = "default"
 ANALYSED = ("ok", "no lineage")
 MAX_EXAMPLES = 20

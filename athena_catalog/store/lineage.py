@@ -12,7 +12,7 @@ is the one cache usage and lineage both parse through (:mod:`athena_catalog.line
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 
+from athena_catalog.batching import chunks
 from athena_catalog.store.schema import (
     catalog_columns,
     catalog_tables,
@@ -121,7 +122,7 @@ def read_cache(conn: Connection, fingerprints: Iterable[str]) -> dict[str, dict[
     """Cached rows by fingerprint: ``schema_version``, ``tables`` and ``result``."""
     wanted = list(fingerprints)
     out: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(wanted, 500):
+    for chunk in chunks(wanted, 500):
         rows = conn.execute(
             select(lineage_parse_cache).where(lineage_parse_cache.c.fingerprint.in_(chunk))
         )
@@ -134,7 +135,7 @@ def cache_tables(conn: Connection, fingerprints: Iterable[str]) -> dict[str, lis
     """The tables each cached parse touched (what its schema digest covers), by fingerprint."""
     c = lineage_parse_cache.c
     out: dict[str, list[str]] = {}
-    for chunk in _chunks(list(fingerprints), 500):
+    for chunk in chunks(list(fingerprints), 500):
         rows = conn.execute(select(c.fingerprint, c.tables).where(c.fingerprint.in_(chunk)))
         out.update((fp, tables) for fp, tables in rows)
     return out
@@ -143,7 +144,7 @@ def cache_tables(conn: Connection, fingerprints: Iterable[str]) -> dict[str, lis
 def write_cache(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert or replace cache rows (``fingerprint``, ``schema_version``, ``tables``,
     ``result``, ``parsed_at``)."""
-    for chunk in _chunks(rows, 500):
+    for chunk in chunks(rows, 500):
         conn.execute(
             delete(lineage_parse_cache).where(
                 lineage_parse_cache.c.fingerprint.in_([r["fingerprint"] for r in chunk])
@@ -156,7 +157,7 @@ def write_cache(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def record_statements(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows, 1000):
+    for chunk in chunks(rows, 1000):
         conn.execute(insert(lineage_statements), chunk)
 
 
@@ -245,7 +246,7 @@ def analysed(conn: Connection, query_ids: Iterable[str]) -> set[str]:
     """Which of ``query_ids`` are recorded as analysed. Read inside the write transaction
     that would record them: a concurrent run may have analysed them since they were read."""
     found: set[str] = set()
-    for chunk in _chunks(list(query_ids), 500):
+    for chunk in chunks(list(query_ids), 500):
         found.update(
             conn.execute(
                 select(lineage_statements.c.query_id).where(
@@ -279,7 +280,7 @@ def merge_edges(conn: Connection, table: Table, edges: Edges) -> None:
             updates.append({**{f"k_{k}": v for k, v in row.items()}, **vars(merged)})
         else:
             inserts.append({**row, **vars(stats)})
-    for chunk in _chunks(inserts, 1000):
+    for chunk in chunks(inserts, 1000):
         conn.execute(insert(table), chunk)
     if updates:
         where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
@@ -310,11 +311,6 @@ def clear_lineage(conn: Connection) -> None:
     """Forget every edge and analysed statement (a full refresh); the parse cache stays."""
     for table in (lineage_table_edges, lineage_column_edges, lineage_statements):
         conn.execute(delete(table))
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 __all__ = [
