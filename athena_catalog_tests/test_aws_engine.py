@@ -24,6 +24,7 @@ from botocore.stub import Stubber
 
 from athena_catalog.crawl import parallel_map
 from athena_catalog.engines.aws import AwsEngine, AwsSettings, table_from_arn
+from athena_catalog.engines.aws.glue_mapping import estimates_from_parameters
 from athena_catalog.engines.records import (
     EXTERNAL_TABLE,
     VIRTUAL_VIEW,
@@ -705,3 +706,21 @@ def test_without_lf_tags_one_list_call_per_glue_catalog(session, settings, caplo
     assert not caplog.records
     assert lf_calls(wire) == {"ListLFTags": 2}  # Glue catalogs only
     assert [p.get("CatalogId") for p in wire.params["ListLFTags"]] == [None, PARTNER_ACCOUNT]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "rows", "size"),
+    [
+        ({}, None, None),
+        ({"recordCount": "10", "sizeKey": "2048", "classification": "json"}, 10, 2048),
+        ({"numRows": "7", "totalSize": "99", "recordCount": "10"}, 7, 99),  # Hive's first
+        ({"NUMROWS": "5"}, 5, None),  # keys as any writer spells them
+        ({"numRows": "-1", "totalSize": "unknown"}, None, None),  # Hive's "not computed"
+    ],
+)
+def test_estimates_come_from_glue_table_parameters_or_are_none(
+    parameters: dict[str, str], rows: int | None, size: int | None
+) -> None:
+    estimates = estimates_from_parameters(parameters)
+    assert (estimates.row_count, estimates.size_bytes) == (rows, size)
+    assert (estimates.source is None) == (rows is None and size is None)
