@@ -485,7 +485,6 @@ def _proves(listings: dict[str, Any], key: str) -> bool:
     return listing is not None and listing.proves_absence
 
 
-
 @overload
 def _naive(value: datetime) -> datetime: ...
 @overload
