@@ -15,13 +15,8 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from athena_catalog.demo.lakehouse import (
-    EVENT_COLUMNS,
-    PARTNER_CATALOG,
-    Statement,
-    event_rows,
-    order_rows,
-)
+from athena_catalog.demo.lakehouse import PARTNER_CATALOG, Statement
+from athena_catalog.demo.rows import EVENT_COLUMNS, event_rows, order_rows
 
 DAYS = 30
 CANCEL_AFTER_S = 0.25
