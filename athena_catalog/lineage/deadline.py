@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _RETRY_S = 0.05  # raised again this often until the thread leaves, in case it was swallowed
+_GIVE_UP_S = 5.0  # past its deadline by this much, a thread is no longer interrupted
 
 
 class DeadlineExceeded(BaseException):
@@ -39,12 +40,14 @@ class _Watchdog:
         self._cond = threading.Condition()
         self._due: dict[int, float] = {}  # thread id -> monotonic deadline
         self._fired: set[int] = set()  # threads with an exception scheduled
+        self._expires: dict[int, float] = {}  # thread id -> when re-raising stops
         self._wake: float | None = None  # when the watchdog looks next; None: when notified
         self._thread: threading.Thread | None = None
 
     def arm(self, deadline: float) -> None:
         with self._cond:
             self._due[threading.get_ident()] = deadline
+            self._expires[threading.get_ident()] = deadline + _GIVE_UP_S
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="lineage-deadline", daemon=True
@@ -54,28 +57,26 @@ class _Watchdog:
                 self._cond.notify()
 
     def disarm(self) -> None:
-        """After this returns no exception from this deadline can reach the thread; one
-        that arrives while disarming is raised again once disarmed."""
-        ident, late = threading.get_ident(), False
-        while True:
-            try:
-                with self._cond:
-                    self._due.pop(ident, None)
-                    if ident in self._fired:
-                        self._fired.discard(ident)
-                        _raise_in(ident, None)
-                break
-            except DeadlineExceeded:
-                late = True
-        if late:
-            raise DeadlineExceeded
+        """After this returns no exception from this deadline can reach the thread (one not
+        yet delivered is cancelled). One may still arrive before the lock is taken:
+        ``deadline()`` calls this again until it returns."""
+        ident = threading.get_ident()
+        with self._cond:
+            self._due.pop(ident, None)
+            self._expires.pop(ident, None)
+            if ident in self._fired:
+                self._fired.discard(ident)
+                _raise_in(ident, None)
 
     def _run(self) -> None:
         with self._cond:
             while True:
                 now = time.monotonic()
-                for ident, due in self._due.items():
-                    if due <= now:
+                for ident, due in list(self._due.items()):
+                    if self._expires.get(ident, now) < now:  # never disarmed: stop, not forever
+                        del self._due[ident]
+                        self._expires.pop(ident, None)
+                    elif due <= now:
                         _raise_in(ident, DeadlineExceeded)
                         self._fired.add(ident)
                         self._due[ident] = now + _RETRY_S
@@ -102,8 +103,16 @@ def deadline(seconds: float) -> Iterator[None]:
     if seconds <= 0:
         yield
         return
+    late = False
     try:  # arming is inside: an exception arriving in arm() still disarms
         _WATCHDOG.arm(time.monotonic() + seconds)
         yield
     finally:
-        _WATCHDOG.disarm()
+        while True:  # an exception may land on the way into disarm(): disarm again
+            try:
+                _WATCHDOG.disarm()
+                break
+            except DeadlineExceeded:
+                late = True
+    if late:
+        raise DeadlineExceeded

@@ -485,6 +485,11 @@ class AwsEngine:
                         code="CANCELLED",
                     ) from None
             except (PyAthenaError, ClientError, BotoCoreError) as exc:
+                # A cancel can overtake the result fetch ("not yet finished ... CANCELLED"):
+                # the execution's own state says what happened.
+                ended = self._ended_state(query_id)
+                if ended:
+                    raise EngineError(f"{ended}: query {query_id}: {exc}", code=ended) from exc
                 raise self._query_error(exc, None) from exc
             state = result_set.state or "FAILED"
             if state != "SUCCEEDED":
@@ -493,6 +498,15 @@ class AwsEngine:
             columns = tuple(d[0] for d in result_set.description or ())
             rows = [tuple(row) for row in result_set.fetchall()]
         return QueryResult(columns=columns, rows=rows, query_id=query_id)
+
+    def _ended_state(self, query_id: str) -> str | None:
+        """CANCELLED or FAILED when the execution ended so, else None (also when unreadable)."""
+        try:
+            found = self._call(self.athena, "get_query_execution", QueryExecutionId=query_id)
+        except EngineError:
+            return None
+        state = found["QueryExecution"]["Status"]["State"]
+        return state if state in ("CANCELLED", "FAILED") else None
 
     def cancel(self, query_id: str) -> None:
         self._call(self.athena, "stop_query_execution", QueryExecutionId=query_id)
