@@ -287,16 +287,45 @@ def test_store_refuses_the_apply_as_one_transaction(store_url: str) -> None:
     store = CatalogStore(store_url)
     options = CrawlOptions()
     try:
-        tables = {"home": {"db": ["a", "b", "c", "d"]}}
-        apply_snapshot(store, snapshot(tables), options, DeletionPolicy(), engine_kind="aws")
+        names = [f"t{i}" for i in range(8)]
+        apply_snapshot(
+            store, snapshot({"home": {"db": names}}), options, DeletionPolicy(), engine_kind="aws"
+        )
         before = deleted_flags(store)
-        three_gone = snapshot({"home": {"db": ["a"]}})
+        six_gone = snapshot({"home": {"db": names[:2]}})
         with pytest.raises(MassDeletionError) as refused:
-            apply_snapshot(store, three_gone, options, DeletionPolicy(), engine_kind="aws")
-        assert (refused.value.deleting, refused.value.live) == (3, 4)
+            apply_snapshot(store, six_gone, options, DeletionPolicy(), engine_kind="aws")
+        assert (refused.value.deleting, refused.value.live) == (6, 8)
         assert deleted_flags(store) == before
         lenient = DeletionPolicy(max_deletion_ratio=0.75)
-        result = apply_snapshot(store, three_gone, options, lenient, engine_kind="aws")
-        assert len(result.deleted_tables) == 3
+        result = apply_snapshot(store, six_gone, options, lenient, engine_kind="aws")
+        assert len(result.deleted_tables) == 6
+    finally:
+        store.close()
+
+
+def test_the_guard_judges_the_listings_that_delete_not_the_whole_store(store_url: str) -> None:
+    """One database lists 1 of its 10 tables (complete as far as AWS says) while the big one's
+    listing fails: 9 of the 14 judged tables would go, though only 9 of the store's 104."""
+    store = CatalogStore(store_url)
+    options, policy = CrawlOptions(), DeletionPolicy()
+    sales = [f"s{i}" for i in range(10)]
+    big = [f"b{i}" for i in range(90)]
+    tiny = ["x", "y", "z", "w"]
+    try:
+        full = snapshot({"home": {"sales": sales, "big": big, "tiny": tiny}})
+        apply_snapshot(store, full, options, policy, engine_kind="aws")
+        before = deleted_flags(store)
+        hidden = snapshot({"home": {"sales": sales[:1], "big": big, "tiny": tiny}})
+        hidden.tables[schema_key("home", "big")] = []
+        hidden.table_listings[schema_key("home", "big")] = Listing(False, False, "denied")
+        with pytest.raises(MassDeletionError) as refused:
+            apply_snapshot(store, hidden, options, policy, engine_kind="aws")
+        assert (refused.value.deleting, refused.value.live) == (9, 14)  # sales and tiny
+        assert deleted_flags(store) == before
+        # Routine drops stay routine: fewer than min_mass_deletion tables, whatever the share.
+        small = snapshot({"home": {"sales": sales, "big": big, "tiny": tiny[:1]}})
+        result = apply_snapshot(store, small, options, policy, engine_kind="aws")
+        assert sorted(result.deleted_tables) == ["home.tiny.w", "home.tiny.y", "home.tiny.z"]
     finally:
         store.close()

@@ -54,20 +54,26 @@ _COMPARED = (
 @dataclass(frozen=True)
 class DeletionPolicy:
     """OpenMetadata's ``markDeletedTables`` and ``markDeletedTablesFromFilterOnly``, plus a
-    guard: an apply that would soft-delete more than ``max_deletion_ratio`` of the live tables
-    is refused unless ``allow_mass_deletion`` says it is intended (a filter that excludes
-    everything deletes everything, as in OpenMetadata, but never by accident)."""
+    guard: an apply that would soft-delete at least ``min_mass_deletion`` tables and more than
+    ``max_deletion_ratio`` of the live tables its deletions were judged on (the stored live
+    tables of every listing that proved absence and of every schema deleted with its tables)
+    is refused unless ``allow_mass_deletion`` says it is intended. A filter that excludes
+    everything deletes everything, as in OpenMetadata, but never by accident; and a listing
+    that shows one table of ten is caught even while the rest of the store was not listed."""
 
     mark_deleted_tables: bool = True
     from_filter_only: bool = False
     max_deletion_ratio: float = 0.5
     allow_mass_deletion: bool = False
+    min_mass_deletion: int = 5  # fewer deletions are routine drops, whatever their share
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_deletion_ratio <= 1:
             raise ValueError(
                 f"max_deletion_ratio must be between 0 and 1, not {self.max_deletion_ratio!r}"
             )
+        if self.min_mass_deletion < 1:
+            raise ValueError(f"min_mass_deletion must be >= 1, not {self.min_mass_deletion!r}")
 
 
 class MassDeletionError(Exception):
@@ -75,8 +81,9 @@ class MassDeletionError(Exception):
 
     def __init__(self, deleting: int, live: int, ratio: float):
         super().__init__(
-            f"refused: this crawl would soft-delete {deleting} of the {live} live tables"
-            f" ({deleting / live:.0%}), more than max_deletion_ratio {ratio:g} allows;"
+            f"refused: this crawl would soft-delete {deleting} of the {live} live tables its"
+            f" listings covered ({deleting / live:.0%}), more than max_deletion_ratio {ratio:g}"
+            " allows;"
             " nothing was applied. If that is intended (a filter that now excludes them, a"
             " catalog really emptied), run again with allow_mass_deletion: true"
         )
@@ -106,19 +113,18 @@ def apply_snapshot(
     now = now or datetime.now(UTC)
     result = ApplyResult()
     with store.write() as conn:
-        live = conn.execute(
-            select(func.count())
-            .select_from(catalog_tables)
-            .where(catalog_tables.c.deleted.is_(False))
-        ).scalar_one()
         applier = _Applier(conn, options, policy, now, run_id, result)
         applier.undo_cascades(snap)
         applier.catalogs(snap)
         applier.schemas(snap)
         applier.tables(snap)
-        deleting = len(result.deleted_tables)
-        if live and deleting / live > policy.max_deletion_ratio and not policy.allow_mass_deletion:
-            raise MassDeletionError(deleting, live, policy.max_deletion_ratio)  # rolls back
+        deleting, judged = len(result.deleted_tables), len(applier.judged)
+        if (
+            deleting >= policy.min_mass_deletion
+            and deleting / judged > policy.max_deletion_ratio
+            and not policy.allow_mass_deletion
+        ):
+            raise MassDeletionError(deleting, judged, policy.max_deletion_ratio)  # rolls back
         if result.schema_changes:
             conn.execute(insert(schema_changes), result.schema_changes)
         summary = {**result.counts, "errors": snap.errors, "filtered_out": snap.filtered_out}
@@ -146,6 +152,8 @@ class _Applier:
     ):
         self.conn, self.options, self.policy = conn, options, policy
         self.now, self.run_id, self.result = now, run_id, result
+        # Live tables some deletion decision looked at: the mass-deletion guard's denominator.
+        self.judged: set[str] = set()
 
     # -- restores: a parent listed again brings back what its deletion took along
 
@@ -265,7 +273,9 @@ class _Applier:
                     catalog_tables.c.deleted.is_(False),
                 )
             ).scalars()
-            self._delete_tables(list(tables))
+            doomed = list(tables)
+            self.judged.update(doomed)
+            self._delete_tables(doomed)
 
     # -- tables and columns
 
@@ -283,15 +293,13 @@ class _Applier:
                 self._table(t, row, columns.get(t.fqn, []), batch)
             self._flush(batch)
             if listing.proves_absence and self.policy.mark_deleted_tables:
-                self._delete_tables(
-                    [
-                        fqn
-                        for fqn, row in stored.items()
-                        if fqn not in batch.seen
-                        and not row["deleted"]
-                        and self._table_in_scope(row)
-                    ]
-                )
+                live = [
+                    fqn
+                    for fqn, row in stored.items()
+                    if not row["deleted"] and self._table_in_scope(row)
+                ]
+                self.judged.update(live)
+                self._delete_tables([fqn for fqn in live if fqn not in batch.seen])
 
     def _table(
         self, t: CatalogTable, row: Any, old_columns: list[Column], batch: _TableBatch

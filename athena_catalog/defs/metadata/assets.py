@@ -57,12 +57,18 @@ class MetadataIngestionConfig(dg.Config):
         default=0.5,
         ge=0,
         le=1,
-        description="Refuse a crawl that would soft-delete more than this share of the live"
-        " tables (0 to 1), unless allow_mass_deletion is set.",
+        description="Refuse a crawl that would soft-delete more than this share (0 to 1) of"
+        " the live tables its complete listings covered, unless allow_mass_deletion is set.",
     )
     allow_mass_deletion: bool = Field(
         default=False,
         description="Apply a crawl even when it soft-deletes more than max_deletion_ratio.",
+    )
+    min_mass_deletion: int = Field(
+        default=5,
+        ge=1,
+        le=1_000_000,
+        description="The guard of max_deletion_ratio applies from this many deletions on.",
     )
     enable_debug_log: bool = Field(default=False, description="Log at DEBUG level.")
 
@@ -133,6 +139,7 @@ def metadata(
         from_filter_only=config.mark_deleted_tables_from_filter_only,
         max_deletion_ratio=config.max_deletion_ratio,
         allow_mass_deletion=config.allow_mass_deletion,
+        min_mass_deletion=config.min_mass_deletion,
     )
     with catalog_store.open() as store:
         try:
