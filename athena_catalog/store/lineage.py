@@ -270,7 +270,9 @@ def merge_edges(conn: Connection, table: Table, edges: Edges) -> None:
     if not edges:
         return
     keys = EDGE_KEYS[table]
-    stored = read_edges(conn, table, kinds={k[-1] for k in edges})
+    # Only the stored edges out of this batch's source tables: a merge costs what it adds,
+    # not the size of the whole graph (the primary key leads with the source table).
+    stored = read_edges(conn, table, kinds={k[-1] for k in edges}, sources={k[0] for k in edges})
     inserts, updates = [], []
     for key, stats in edges.items():
         row = dict(zip(keys, key, strict=True))
@@ -294,16 +296,25 @@ def replace_edges(conn: Connection, table: Table, kind: str, edges: Edges) -> No
     merge_edges(conn, table, edges)
 
 
-def read_edges(conn: Connection, table: Table, kinds: set[str] | None = None) -> Edges:
+def read_edges(
+    conn: Connection,
+    table: Table,
+    kinds: set[str] | None = None,
+    sources: set[str] | None = None,
+) -> Edges:
+    """Stored edges, optionally only those of these kinds and out of these source tables."""
     keys = EDGE_KEYS[table]
     query = select(table)
     if kinds is not None:
         query = query.where(table.c.kind.in_(sorted(kinds)))
+    groups = [None] if sources is None else list(chunks(sorted(sources), 500))
     out: Edges = {}
-    for row in conn.execute(query).mappings():
-        out[tuple(row[k] for k in keys)] = EdgeStats(
-            row["first_seen"], row["last_seen"], row["query_count"], row["example_query_id"]
-        )
+    for group in groups:
+        some = query if group is None else query.where(table.c[keys[0]].in_(group))
+        for row in conn.execute(some).mappings():
+            out[tuple(row[k] for k in keys)] = EdgeStats(
+                row["first_seen"], row["last_seen"], row["query_count"], row["example_query_id"]
+            )
     return out
 
 
