@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.awsrequest import AWSResponse
 
 from athena_catalog import aws_session
@@ -149,3 +150,26 @@ class HttpFaults:
         if answer is not None:
             self.answered[operation] += 1
         return answer
+
+
+def answer_select_one(endpoint: str, answers: int = 1) -> None:
+    """moto's server answers each of the next ``answers`` queries with one integer column
+    holding 1 (its static query-results API; otherwise a query returns no rows)."""
+    column = {
+        "CatalogName": "hive",
+        "SchemaName": "",
+        "TableName": "",
+        "Name": "_col0",
+        "Label": "_col0",
+        "Type": "integer",
+        "Precision": 10,
+        "Scale": 0,
+        "Nullable": "UNKNOWN",
+        "CaseSensitive": False,
+    }
+    one = {"rows": [{"Data": [{"VarCharValue": "1"}]}], "column_info": [column]}
+    requests.post(
+        f"{endpoint}/moto-api/static/athena/query-results",
+        json={"results": [one] * answers},
+        timeout=10,
+    ).raise_for_status()

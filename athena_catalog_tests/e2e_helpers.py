@@ -3,6 +3,9 @@ field-by-field dump of the catalog store."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -81,3 +84,14 @@ def schema_change_rows(store: CatalogStore) -> list[tuple[Any, ...]]:
             select(c.table_fqn, c.change, c.column_name, c.old_type, c.new_type).order_by(c.id)
         ).all()
     return [tuple(r) for r in rows]
+
+
+def stop_process_group(proc: subprocess.Popen[Any], timeout_s: float = 60) -> None:
+    """SIGTERM a server started in its own process group (``dagster dev`` and its children),
+    SIGKILL it if it has not exited within ``timeout_s``."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

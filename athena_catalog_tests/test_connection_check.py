@@ -8,7 +8,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-import requests
 
 from athena_catalog.aws_session import ConfigError
 from athena_catalog.connection_check import (
@@ -23,6 +22,7 @@ from athena_catalog_tests.aws_fakes import (
     CANARY,
     ROLE_ARN,
     answer_in_sessions,
+    answer_select_one,
     error,
     isolate_aws_env,
     response,
@@ -56,28 +56,8 @@ def seeded(moto_endpoint: str) -> str:
         },
     )
     boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket="query-results")
-    one = {"rows": [{"Data": [{"VarCharValue": "1"}]}], "column_info": [_int_column()]}
-    requests.post(
-        f"{moto_endpoint}/moto-api/static/athena/query-results",
-        json={"results": [one]},
-        timeout=10,
-    ).raise_for_status()
+    answer_select_one(moto_endpoint)
     return moto_endpoint
-
-
-def _int_column() -> dict:
-    return {
-        "CatalogName": "hive",
-        "SchemaName": "",
-        "TableName": "",
-        "Name": "_col0",
-        "Label": "_col0",
-        "Type": "integer",
-        "Precision": 10,
-        "Scale": 0,
-        "Nullable": "UNKNOWN",
-        "CaseSensitive": False,
-    }
 
 
 def on_moto(endpoint: str, **fields: object) -> AthenaResource:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +16,7 @@ import requests
 
 from athena_catalog.demo import build_demo
 from athena_catalog_tests.conftest import free_port
-from athena_catalog_tests.e2e_helpers import dump_store
+from athena_catalog_tests.e2e_helpers import dump_store, stop_process_group
 from athena_catalog_tests.test_metadata_local import REPO, _cli_env, expected_from_engine
 
 DG = str(Path(sys.executable).parent / "dg")
@@ -121,9 +119,4 @@ def test_dg_dev_serves_the_code_location(dg_env: dict[str, str]):
         jobs = {j["name"] for repo in location["repositories"] for j in repo["jobs"]}
         assert {"refresh_catalog", "usage", "test_connection"} <= jobs
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc)

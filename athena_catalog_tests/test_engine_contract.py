@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 import sqlalchemy
 
 from athena_catalog.engines.aws import AwsEngine, AwsSettings
@@ -22,6 +21,7 @@ from athena_catalog.engines.local import LocalEngine
 from athena_catalog.engines.records import DEFAULT_CATALOG, EngineError, QueryExecution
 from athena_catalog.markers import MARKER
 from athena_catalog.timeutil import utc_now
+from athena_catalog_tests.aws_fakes import answer_select_one
 
 STAGING = "s3://query-results/athena/"
 
@@ -56,28 +56,6 @@ def _local(tmp_path: Path) -> Iterator[Case]:
     engine.close()
 
 
-def _canned(endpoint: str, answers: int) -> None:
-    """moto answers each of the next queries with one integer column holding 1."""
-    column = {
-        "CatalogName": "hive",
-        "SchemaName": "",
-        "TableName": "",
-        "Name": "_col0",
-        "Label": "_col0",
-        "Type": "integer",
-        "Precision": 10,
-        "Scale": 0,
-        "Nullable": "UNKNOWN",
-        "CaseSensitive": False,
-    }
-    one = {"rows": [{"Data": [{"VarCharValue": "1"}]}], "column_info": [column]}
-    requests.post(
-        f"{endpoint}/moto-api/static/athena/query-results",
-        json={"results": [one] * answers},
-        timeout=10,
-    ).raise_for_status()
-
-
 def _aws(endpoint: str) -> Iterator[Case]:
     session = boto3.Session(region_name="us-east-1")
     glue = session.client("glue", endpoint_url=endpoint)
@@ -92,7 +70,7 @@ def _aws(endpoint: str) -> Iterator[Case]:
         },
     )
     session.client("s3", endpoint_url=endpoint).create_bucket(Bucket="query-results")
-    _canned(endpoint, 20)
+    answer_select_one(endpoint, 20)
     settings = AwsSettings(
         region_name="us-east-1",
         endpoint_url=endpoint,
