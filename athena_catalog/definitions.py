@@ -9,14 +9,17 @@ servers and run workers re-import it.
 import dagster as dg
 
 from athena_catalog.defs.connection import definitions as connection
+from athena_catalog.defs.dbt import definitions as dbt
 from athena_catalog.defs.lineage import definitions as lineage
 from athena_catalog.defs.metadata import definitions as metadata
+from athena_catalog.defs.profiler import definitions as profiler
+from athena_catalog.defs.quality import definitions as quality
 from athena_catalog.defs.refresh import definitions as refresh
 from athena_catalog.defs.resources import CatalogStoreResource, athena_resource_from_env
 from athena_catalog.defs.tables import definitions as tables
 from athena_catalog.defs.usage import definitions as usage
 
-DOMAINS = (metadata, usage, lineage, tables, connection, refresh)
+DOMAINS = (metadata, usage, lineage, tables, quality, profiler, dbt, connection, refresh)
 
 defs = dg.Definitions.merge(
     *(domain.definitions() for domain in DOMAINS),

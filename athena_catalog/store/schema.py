@@ -215,6 +215,22 @@ query_joins = Table(
     Column("columns", Text, primary_key=True),
 )
 
+# Column-level usage (README "Column-level usage"): which columns each read touched, and how,
+# resolved through views and CTEs to base-table columns; aggregated per day like table usage.
+query_columns = Table(
+    "query_columns",
+    metadata,
+    Column("query_id", Text, primary_key=True),
+    Column("table_fqn", Text, primary_key=True),
+    Column("column_name", Text, primary_key=True),
+    Column("selected", Boolean, nullable=False, default=False),
+    Column("filtered", Boolean, nullable=False, default=False),
+    Column("joined", Boolean, nullable=False, default=False),
+    Column("grouped", Boolean, nullable=False, default=False),
+    Column("ordered", Boolean, nullable=False, default=False),
+    Index("ix_query_columns_table", "table_fqn"),
+)
+
 query_fingerprints = Table(
     "query_fingerprints",
     metadata,
@@ -233,6 +249,20 @@ table_usage_daily = Table(
     Column("bytes_scanned", BigInteger, nullable=False),
     Column("cost_usd", Float, nullable=False),
     Column("last_read_at", TS),
+)
+
+column_usage_daily = Table(
+    "column_usage_daily",
+    metadata,
+    Column("table_fqn", Text, primary_key=True),
+    Column("column_name", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("select_count", Integer, nullable=False),
+    Column("filter_count", Integer, nullable=False),
+    Column("join_count", Integer, nullable=False),
+    Column("group_by_count", Integer, nullable=False),
+    Column("order_by_count", Integer, nullable=False),
+    Column("queries", Integer, nullable=False),  # distinct queries touching the column that day
 )
 
 table_usage_summary = Table(
@@ -334,4 +364,157 @@ lineage_statements = Table(
     Column("submitted_at", TS),  # the execution's, kept past the history's retention
     # False once re-resolved: its edges are then recounted from the parse cache.
     Column("counted", Boolean, nullable=False, default=True, server_default=true()),
+)
+
+
+# -- data quality (README "Data quality"): one row per check evaluation, never overwritten
+
+quality_results = Table(
+    "quality_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_fqn", Text, nullable=False),
+    Column("check_name", Text, nullable=False),
+    Column("test_definition", Text, nullable=False),  # OpenMetadata's name, or the GX expectation
+    Column("column_name", Text),
+    Column("evaluated_at", TS, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("severity", String(8), nullable=False),  # error, warn
+    Column("observed_value", JSON),
+    Column("element_count", BigInteger),
+    Column("unexpected_count", BigInteger),
+    Column("unexpected_percent", Float),
+    Column("sample", JSON),  # capped unexpected values, failures only
+    Column("error", Text),  # why the check's SQL failed; passed is then False
+    Column("bytes_scanned", BigInteger),
+    Column("statement_ids", JSON),
+    Column("run_id", Text),
+    Index("ix_quality_results_check", "table_fqn", "check_name", "evaluated_at"),
+)
+
+
+# -- profiler (README "Profiler"): time series, never overwritten
+
+table_profiles = Table(
+    "table_profiles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_fqn", Text, nullable=False),
+    Column("profiled_at", TS, nullable=False),
+    Column("row_count", BigInteger),
+    Column("column_count", Integer),
+    Column("size_bytes", BigInteger),
+    Column("last_modified", TS),
+    Column("sample_type", String(16)),  # PERCENTAGE, ROWS, or NULL for the whole table
+    Column("sample_value", Float),
+    Column("partition_predicate", Text),
+    Column("statements", Integer, nullable=False, default=0),
+    Column("estimated_bytes", BigInteger),  # the cost guard's estimate before the scan
+    Column("bytes_scanned", BigInteger),
+    Column("cost_usd", Float),
+    Column("error", Text),  # why the profile failed or was skipped
+    Column("run_id", Text),
+    Index("ix_table_profiles_table", "table_fqn", "profiled_at"),
+)
+
+column_profiles = Table(
+    "column_profiles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_fqn", Text, nullable=False),
+    Column("column_name", Text, nullable=False),  # struct leaves as parent.child
+    Column("profiled_at", TS, nullable=False),
+    Column("data_type", Text),
+    Column("values_count", BigInteger),
+    Column("null_count", BigInteger),
+    Column("null_proportion", Float),
+    Column("distinct_count", BigInteger),
+    Column("distinct_proportion", Float),
+    Column("unique_count", BigInteger),  # opt-in
+    Column("duplicate_count", BigInteger),  # opt-in
+    Column("min", JSON),  # keeps the value's type: number, string, date as ISO text
+    Column("max", JSON),
+    Column("mean", Float),
+    Column("sum", Float),
+    Column("stddev", Float),
+    Column("median", Float),
+    Column("first_quartile", Float),
+    Column("third_quartile", Float),
+    Column("inter_quartile_range", Float),
+    Column("non_parametric_skew", Float),
+    Column("min_length", Integer),
+    Column("max_length", Integer),
+    Column("histogram", JSON),  # opt-in
+    Index("ix_column_profiles_table", "table_fqn", "profiled_at"),
+)
+
+
+# -- dbt (README "dbt"): the last applied artifact set per project, and test results over time
+
+dbt_projects = Table(
+    "dbt_projects",
+    metadata,
+    Column("project", Text, primary_key=True),  # dbt's project name
+    Column("target", Text, nullable=False),  # where the artifacts were read from
+    Column("digest", String(64), nullable=False),  # of the artifact set (unchanged: not re-applied)
+    Column("manifest_version", String(16), nullable=False),
+    Column("adapter_type", Text),
+    Column("invocation_id", Text),
+    Column("generated_at", TS),
+    Column("applied_at", TS, nullable=False),
+)
+
+dbt_nodes = Table(
+    "dbt_nodes",
+    metadata,
+    Column("project", Text, primary_key=True),
+    Column("unique_id", Text, primary_key=True),
+    Column("resource_type", String(16), nullable=False),  # model, seed, snapshot, source, test
+    Column("package", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("relation", Text),  # catalog.database.table as dbt names it
+    Column("table_fqn", Text),  # the catalog table it maps to; NULL when not in the catalog
+    Column("description", Text),
+    Column("tags", JSON, nullable=False),
+    Column("owners", JSON, nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("materialization", String(32)),
+    Column("raw_code", Text),
+    Column("compiled_code", Text),
+    Column("depends_on", JSON, nullable=False),
+    Column("attached_node", Text),  # tests: the node they test
+    Column("column_name", Text),  # tests: the column they test
+    Column("test_name", Text),  # tests: generic test name (unique, not_null, ...)
+    Index("ix_dbt_nodes_table", "table_fqn"),
+)
+
+dbt_columns = Table(
+    "dbt_columns",
+    metadata,
+    Column("project", Text, primary_key=True),
+    Column("unique_id", Text, primary_key=True),
+    Column("column_name", Text, primary_key=True),
+    Column("description", Text),
+    Column("data_type", Text),
+    Column("tags", JSON, nullable=False),
+    Column("meta", JSON, nullable=False),
+)
+
+dbt_test_results = Table(
+    "dbt_test_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", Text, nullable=False),
+    Column("test_unique_id", Text, nullable=False),
+    Column("table_fqn", Text),
+    Column("column_name", Text),
+    Column("invocation_id", Text, nullable=False),
+    Column("evaluated_at", TS, nullable=False),
+    Column("status", String(16), nullable=False),  # pass, fail, warn, error, skipped
+    Column("passed", Boolean),  # NULL when skipped
+    Column("failures", BigInteger),
+    Column("message", Text),
+    Column("execution_time", Float),
+    Column("compiled_code", Text),
+    Index("ix_dbt_test_results_test", "project", "test_unique_id", "evaluated_at"),
 )
