@@ -112,6 +112,7 @@ class QueryResult:
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
     query_id: str | None = None
+    bytes_scanned: int | None = None  # Athena's DataScannedInBytes; the local engine's estimate
 
 
 @dataclass(frozen=True)

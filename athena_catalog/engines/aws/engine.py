@@ -445,7 +445,12 @@ class AwsEngine:
                 cursor.execute(sql)
                 columns = tuple(d[0] for d in cursor.description or ())
                 rows = [tuple(row) for row in cursor.fetchall()]
-                return QueryResult(columns=columns, rows=rows, query_id=cursor.query_id)
+                return QueryResult(
+                    columns=columns,
+                    rows=rows,
+                    query_id=cursor.query_id,
+                    bytes_scanned=cursor.data_scanned_in_bytes,
+                )
         except (PyAthenaError, ClientError, BotoCoreError) as exc:
             raise self._query_error(exc, work_group) from exc
 
@@ -497,7 +502,12 @@ class AwsEngine:
                 raise EngineError(f"{state}: query {query_id}: {reason}", code=state)
             columns = tuple(d[0] for d in result_set.description or ())
             rows = [tuple(row) for row in result_set.fetchall()]
-        return QueryResult(columns=columns, rows=rows, query_id=query_id)
+        return QueryResult(
+            columns=columns,
+            rows=rows,
+            query_id=query_id,
+            bytes_scanned=result_set.data_scanned_in_bytes,
+        )
 
     def _ended_state(self, query_id: str) -> str | None:
         """CANCELLED or FAILED when the execution ended so, else None (also when unreadable)."""

@@ -379,7 +379,7 @@ class LocalEngine:
             self._cancelled.discard(query_id)
         if error is not None:
             raise EngineError(f"{state}: {sql.strip()[:200]!r}: {error}", code=state)
-        return QueryResult(outcome.columns, outcome.rows, query_id)
+        return QueryResult(outcome.columns, outcome.rows, query_id, outcome.scanned_bytes)
 
     @staticmethod
     def statement_type(sql: str) -> str:
