@@ -22,12 +22,16 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from athena_catalog.batching import chunks
 from athena_catalog.store.schema import (
@@ -266,28 +270,38 @@ def statement_outcomes(conn: Connection) -> dict[str, int]:
 
 
 def merge_edges(conn: Connection, table: Table, edges: Edges) -> None:
-    """Add ``edges`` to the stored ones: counts add up, first/last seen widen."""
+    """Add ``edges`` to the stored ones: counts add up, first/last seen widen.
+
+    One upsert per edge (``INSERT ... ON CONFLICT DO UPDATE``, on SQLite and PostgreSQL alike)
+    through the primary key: a merge costs what it adds, never a read of the stored edges of
+    popular source tables, which grew with the graph.
+    """
     if not edges:
         return
     keys = EDGE_KEYS[table]
-    # Only the stored edges out of this batch's source tables: a merge costs what it adds,
-    # not the size of the whole graph (the primary key leads with the source table).
-    stored = read_edges(conn, table, kinds={k[-1] for k in edges}, sources={k[0] for k in edges})
-    inserts, updates = [], []
-    for key, stats in edges.items():
-        row = dict(zip(keys, key, strict=True))
-        if key in stored:
-            merged = stored[key]
-            merged.add(stats)
-            updates.append({**{f"k_{k}": v for k, v in row.items()}, **vars(merged)})
-        else:
-            inserts.append({**row, **vars(stats)})
-    for chunk in chunks(inserts, 1000):
-        conn.execute(insert(table), chunk)
-    if updates:
-        where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-        values: dict[str, Any] = {f: bindparam(f) for f in vars(next(iter(edges.values())))}
-        conn.execute(update(table).where(where).values(values), updates)
+    rows = [{**dict(zip(keys, key, strict=True)), **vars(stats)} for key, stats in edges.items()]
+    upsert = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+    new, old = upsert.excluded, table.c
+    later = and_(
+        new.last_seen.is_not(None), or_(old.last_seen.is_(None), new.last_seen >= old.last_seen)
+    )
+    earlier = and_(
+        new.first_seen.is_not(None), or_(old.first_seen.is_(None), new.first_seen < old.first_seen)
+    )
+    statement = upsert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={
+            "query_count": old.query_count + new.query_count,
+            "first_seen": case((earlier, new.first_seen), else_=old.first_seen),
+            "last_seen": case((later, new.last_seen), else_=old.last_seen),
+            "example_query_id": case(
+                (later, func.coalesce(new.example_query_id, old.example_query_id)),
+                else_=old.example_query_id,
+            ),
+        },
+    )
+    for chunk in chunks(rows, 1000):
+        conn.execute(statement, chunk)
 
 
 def replace_edges(conn: Connection, table: Table, kind: str, edges: Edges) -> None:
