@@ -27,6 +27,7 @@ import sqlalchemy
 
 from athena_catalog.engines.listing import Listed, ListedTags
 from athena_catalog.engines.records import (
+    DEFAULT_CATALOG,
     Database,
     DataCatalog,
     HistoryReadNotes,
@@ -129,9 +130,24 @@ class Engine(Protocol):
         """Row count and size the source states without a query; None where it has none."""
         ...
 
-    def sqlalchemy_engine(self) -> sqlalchemy.Engine:
-        """A SQLAlchemy engine that speaks Athena SQL (dialect ``awsathena``), read-only, every
-        statement marked: what Great Expectations and the profiler connect with."""
+    def scan_estimates(
+        self, catalog: str, database: str, table: str, partition_filter: str | None = None
+    ) -> TableEstimates:
+        """What a scan of the table would read, without a query: the profiler's cost guard.
+
+        ``partition_filter`` is a Glue partition expression over partition keys only (Glue
+        GetPartitions' grammar: ``dt >= '2024-01-01' AND region IN ('eu', 'us')``); with it,
+        only the partitions it selects count. aws: Glue's size parameters of the table (or of
+        every selected partition), else a ListObjectsV2 listing of the table's location (or of
+        each selected partition's); local: the scan estimator's bytes, for the matching rows
+        with a filter. ``size_bytes`` is None when the source cannot tell."""
+        ...
+
+    def sqlalchemy_engine(self, catalog: str = DEFAULT_CATALOG) -> sqlalchemy.Engine:
+        """A SQLAlchemy engine that speaks Athena SQL (dialect ``awsathena``) in ``catalog``,
+        read-only, every statement marked, reflection answered by ``list_tables``
+        (``engines.sqlalchemy_dialect``): what Great Expectations and the profiler connect
+        with."""
         ...
 
     def close(self) -> None: ...

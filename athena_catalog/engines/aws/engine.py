@@ -8,6 +8,7 @@ Query history is ``AthenaHistory``; Glue structures become records in ``glue_map
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Collection, Iterator
@@ -44,7 +45,7 @@ from athena_catalog.engines.aws.settings import (
 )
 from athena_catalog.engines.contract import StoredTimes
 from athena_catalog.engines.listing import Listed, ListedTags
-from athena_catalog.engines.read_only import guard_sqlalchemy, marked_select
+from athena_catalog.engines.read_only import marked_select
 from athena_catalog.engines.records import (
     DEFAULT_CATALOG,
     Database,
@@ -59,6 +60,7 @@ from athena_catalog.engines.records import (
     WorkGroups,
 )
 from athena_catalog.engines.retry import ACCESS_DENIED, RetryPolicy, error_code
+from athena_catalog.engines.sqlalchemy_dialect import catalog_sqlalchemy_engine
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +77,9 @@ LF_SEARCH_VALUES = 50  # most TagValues one SearchTablesByLFTags expression acce
 class AwsEngine:
     """Engine over Glue, Athena, the Resource Groups Tagging API and Lake Formation.
 
-    ``glue``, ``athena``, ``tagging`` and ``lakeformation`` are the boto3 clients, public so
-    callers can hook ``client.meta.events`` (call counting, fault injection) or attach a
-    botocore Stubber.
+    ``glue``, ``athena``, ``tagging``, ``lakeformation`` and ``s3`` are the boto3 clients,
+    public so callers can hook ``client.meta.events`` (call counting, fault injection) or
+    attach a botocore Stubber.
     """
 
     kind = "aws"
@@ -97,6 +99,7 @@ class AwsEngine:
         self.athena = self._client("athena")
         self.tagging = self._client("resourcegroupstaggingapi")
         self.lakeformation = self._client("lakeformation")
+        self.s3 = self._client("s3")  # read only: ListObjectsV2 for the cost guard
         self._retry = RetryPolicy(
             max_seconds=settings.retry_max_seconds, base_delay=settings.retry_base_delay
         )
@@ -523,6 +526,10 @@ class AwsEngine:
 
     def table_estimates(self, catalog: str, database: str, table: str) -> TableEstimates:
         """What Glue's table parameters (numRows, recordCount, totalSize, sizeKey) state."""
+        return estimates_from_parameters(self._glue_table(catalog, database, table)[0])
+
+    def _glue_table(self, catalog: str, database: str, table: str) -> tuple[dict[str, str], str]:
+        """The table's parameters and S3 location ("" for none), in Glue's shape."""
         dc = self._catalog(catalog)
         if dc.type == GLUE:
             found = self._call(
@@ -542,13 +549,73 @@ class AwsEngine:
                     TableName=table,
                 )["TableMetadata"]
             )
-        return estimates_from_parameters(dict(found.get("Parameters") or {}))
+        location = (found.get("StorageDescriptor") or {}).get("Location") or ""
+        return dict(found.get("Parameters") or {}), location
 
-    def sqlalchemy_engine(self) -> sqlalchemy.Engine:
-        """PyAthena's ``awsathena+rest`` dialect on this engine's Session and settings."""
-        return guard_sqlalchemy(
-            sqlalchemy.create_engine("awsathena+rest://", creator=self._connect)
-        )
+    def scan_estimates(
+        self, catalog: str, database: str, table: str, partition_filter: str | None = None
+    ) -> TableEstimates:
+        """Glue's size parameters, else a ListObjectsV2 listing of the location; with a filter,
+        of each partition GetPartitions selects (off Glue, the table's parameters only)."""
+        dc = self._catalog(catalog)
+        parameters, location = self._glue_table(catalog, database, table)
+        if partition_filter is None or dc.type != GLUE:
+            stated = estimates_from_parameters(parameters)
+            if stated.size_bytes is not None or not location:
+                return stated
+            return TableEstimates(
+                stated.row_count, self._s3_bytes(location), f"s3 listing of {location}"
+            )
+        partitions = [
+            (estimates_from_parameters(dict(p.get("Parameters") or {})), p)
+            for page in self._pages(
+                self.glue,
+                "get_partitions",
+                "NextToken",
+                DatabaseName=database,
+                TableName=table,
+                Expression=partition_filter,
+                **self._catalog_id(dc),
+            )
+            for p in page["Partitions"]
+        ]
+        rows = [stated.row_count for stated, _ in partitions]
+        if all(stated.size_bytes is not None for stated, _ in partitions):
+            size = sum(stated.size_bytes or 0 for stated, _ in partitions)
+            source = f"glue parameters of {len(partitions)} partitions"
+        else:
+            size = sum(
+                self._s3_bytes((p.get("StorageDescriptor") or {}).get("Location") or "")
+                for _, p in partitions
+            )
+            source = f"s3 listing of {len(partitions)} partition prefixes"
+        row_count = None if None in rows else sum(r or 0 for r in rows)
+        return TableEstimates(row_count, size, source)
+
+    def _s3_bytes(self, location: str) -> int:
+        """Bytes of the objects under an s3:// prefix, one ListObjectsV2 call per 1000 keys."""
+        if not location.startswith(("s3://", "s3a://")):
+            raise EngineError(f"not an S3 location: {location!r}", operation="s3:ListObjectsV2")
+        bucket, _, prefix = location.split("://", 1)[1].partition("/")
+        prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        total, token = 0, None
+        while True:
+            page = self._call(
+                self.s3,
+                "list_objects_v2",
+                Bucket=bucket,
+                Prefix=prefix,
+                **({"ContinuationToken": token} if token else {}),
+            )
+            total += sum(obj.get("Size", 0) for obj in page.get("Contents", []))
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return total
+
+    def sqlalchemy_engine(self, catalog: str = DEFAULT_CATALOG) -> sqlalchemy.Engine:
+        """PyAthena's ``awsathena`` dialect on this engine's Session and settings, reflecting
+        through Glue's listings (``engines.sqlalchemy_dialect``)."""
+        return catalog_sqlalchemy_engine(self, functools.partial(self._connect, catalog=catalog))
 
     # -- query history -----------------------------------------------------------------------
 
@@ -572,5 +639,5 @@ class AwsEngine:
         return self.history.notes()
 
     def close(self) -> None:
-        for client in (self.glue, self.athena, self.tagging, self.lakeformation):
+        for client in (self.glue, self.athena, self.tagging, self.lakeformation, self.s3):
             client.close()

@@ -46,6 +46,7 @@ from athena_catalog.engines.local.metadata import (
     list_tables,
     quote,
 )
+from athena_catalog.engines.local.partition_filter import duckdb_predicate
 from athena_catalog.engines.local.statements import Outcome, StatementRunner
 from athena_catalog.engines.read_only import marked_select
 from athena_catalog.engines.records import (
@@ -162,6 +163,30 @@ class LocalEngine:
         rows = self.row_count(db.catalog, db.name, table)
         size = self._runner.scan.table_bytes(db.catalog, db.name, table)
         return TableEstimates(row_count=rows, size_bytes=size, source="duckdb count")
+
+    @_serialized
+    def scan_estimates(
+        self, catalog: str, database: str, table: str, partition_filter: str | None = None
+    ) -> TableEstimates:
+        """The scan estimator's bytes; with a filter, the share of the rows it matches
+        (counted by DuckDB like ``row_count``: not a query, not in the history)."""
+        whole = self.table_estimates(catalog, database, table)
+        if partition_filter is None:
+            return whole
+        db = self._glue.database(self._glue.catalog(catalog).name, database)
+        glue = self._glue.table(db.catalog, db.name, table)
+        keys = {k.lower() for k in (glue.partition_keys if glue else ())}
+        predicate = duckdb_predicate(partition_filter, keys)
+        target = duck_name(db.catalog, db.name, table)
+        try:
+            counted = self._db.execute(f"SELECT count(*) FROM {target} WHERE {predicate}")
+            matched = int((counted.fetchone() or (0,))[0])
+        except duckdb.Error as exc:
+            raise EngineError(f"partition filter on {target}: {exc}") from exc
+        total, size = whole.row_count or 0, whole.size_bytes or 0
+        return TableEstimates(
+            matched, size * matched // total if total else 0, "duckdb count of the partitions"
+        )
 
     def query_history(self, since: datetime | None = None) -> Iterator[QueryExecution]:
         """Statements submitted at or after ``since``, oldest first."""
@@ -328,9 +353,9 @@ class LocalEngine:
                     self._db.interrupt()
             time.sleep(0.01)
 
-    def sqlalchemy_engine(self) -> sqlalchemy.Engine:
+    def sqlalchemy_engine(self, catalog: str = DEFAULT_CATALOG) -> sqlalchemy.Engine:
         """Athena SQL through this engine (``dbapi``): GX sends what it would send Athena."""
-        return local_sqlalchemy_engine(self)
+        return local_sqlalchemy_engine(self, catalog)
 
     @_serialized
     def _execute(

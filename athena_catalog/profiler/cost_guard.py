@@ -1,0 +1,208 @@
+"""The cost guard: what a profile would scan, estimated before any statement is sent, and the
+decision to skip a table whose scan would pass ``max_bytes_per_table``.
+
+Athena bills the bytes it reads. Only two things make it read less: a predicate on partition
+keys (the partitions it selects are the only ones read) and a sample that drops whole splits
+(``TABLESAMPLE SYSTEM``) or stops early (``ROWS``: a ``LIMIT``). A ``BERNOULLI`` sample keeps
+rows at random out of every file, so it reads everything. The estimate follows those rules
+over what the engine can tell without a query (``Engine.scan_estimates``: Glue's size
+parameters, an S3 listing, or the embedded engine's estimate).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from athena_catalog.engines.contract import Engine
+from athena_catalog.engines.records import EngineError, Table
+from athena_catalog.profiler.options import (
+    GIB,
+    PartitionConfig,
+    PartitionIntervalType,
+    PartitionIntervalUnit,
+    ProfilerOptions,
+    ProfileSampleType,
+    SamplingMethodType,
+    TableConfig,
+)
+
+# A partition key Glue's expression grammar can name unquoted.
+_GLUE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What one table's profile would read, and whether the guard lets it run.
+
+    ``table_bytes`` is the whole table, ``estimated_bytes`` what this profile reads after its
+    partition filter and sample (None: the source cannot tell, and the profile runs
+    unguarded). ``reductions`` say what brought the estimate down, ``notes`` why an option
+    did not, ``skipped`` why the profile is not run (None: it runs).
+    """
+
+    table_fqn: str
+    table_bytes: int | None
+    estimated_bytes: int | None
+    source: str | None
+    max_bytes: int
+    reductions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def runs(self) -> bool:
+        return self.skipped is None
+
+    def summary(self) -> str:
+        """One line for the asset's metadata and the run's log."""
+        size = "unknown" if self.estimated_bytes is None else bytes_text(self.estimated_bytes)
+        parts = [f"{size} ({self.source or 'no estimate'})", *self.reductions, *self.notes]
+        return "; ".join(parts)
+
+
+def bytes_text(n: int) -> str:
+    return f"{n:,} bytes ({n / GIB:.2f} GiB)"
+
+
+def estimate(engine: Engine, table: Table, options: ProfilerOptions, now: datetime) -> CostEstimate:
+    """The guard's estimate and decision for one table, under its ``table_config``.
+
+    Never raises for the table's own trouble: an estimate the engine cannot give (S3
+    listing denied, a federated catalog) leaves the size unknown and says so.
+    """
+    config = options.for_table(table.fqn)
+    reductions: list[str] = []
+    notes: list[str] = []
+    try:
+        whole = engine.scan_estimates(table.catalog, table.database, table.name)
+    except EngineError as exc:
+        notes.append(f"size unknown, not guarded: {exc}")
+        return CostEstimate(
+            table.fqn, None, None, None, options.max_bytes_per_table, (), tuple(notes)
+        )
+    size, rows, source = whole.size_bytes, whole.row_count, whole.source
+    partition = config.partition_config if config else None
+    if partition is not None and partition.enable_partitioning:
+        expression, why_not = glue_partition_filter(table, partition, now)
+        if expression is None:
+            notes.append(f"partition_config does not prune: {why_not}")
+        else:
+            try:
+                selected = engine.scan_estimates(
+                    table.catalog, table.database, table.name, partition_filter=expression
+                )
+            except EngineError as exc:
+                notes.append(f"partitions not estimated ({exc}): the whole table counts")
+            else:
+                size, rows, source = selected.size_bytes, selected.row_count, selected.source
+                reductions.append(f"partition filter {expression}")
+    if config is not None and config.profile_query:
+        notes.append("profile_query: estimated as a scan of the whole table")
+        size, source = whole.size_bytes, whole.source
+        reductions.clear()
+    else:
+        size = _sampled(size, rows, options, config, reductions, notes)
+    result = CostEstimate(
+        table.fqn,
+        whole.size_bytes,
+        size,
+        source,
+        options.max_bytes_per_table,
+        tuple(reductions),
+        tuple(notes),
+    )
+    if size is None:
+        notes.append("size unknown, not guarded")
+        return replace(result, notes=tuple(notes))
+    if size > options.max_bytes_per_table:
+        hint = (
+            "; a partition_config on a partition key, or a SYSTEM or ROWS profile_sample in"
+            " its table_config, can bring it under"
+        )
+        skipped = (
+            f"skipped by the cost guard: the profile would scan {bytes_text(size)}, above"
+            f" max_bytes_per_table {bytes_text(options.max_bytes_per_table)}"
+            f"{hint if not reductions else ' even with ' + ', '.join(reductions)}"
+        )
+        return replace(result, skipped=skipped)
+    return result
+
+
+def _sampled(
+    size: int | None,
+    rows: int | None,
+    options: ProfilerOptions,
+    config: TableConfig | None,
+    reductions: list[str],
+    notes: list[str],
+) -> int | None:
+    """``size`` after the profile's sample, as Athena would read it."""
+    sample = (config and config.profile_sample) or options.profile_sample
+    if sample is None or size is None:
+        return size
+    kind = (config and config.profile_sample_type) or options.profile_sample_type
+    method = (config and config.sampling_method_type) or options.sampling_method_type
+    if kind == ProfileSampleType.ROWS:
+        if not rows:
+            notes.append(f"ROWS sample of {sample:g}: row count unknown, the whole scan counts")
+            return size
+        reductions.append(f"ROWS sample of {sample:g} of {rows:,} rows")
+        return round(size * min(1.0, sample / rows))
+    if method == SamplingMethodType.SYSTEM:
+        reductions.append(f"SYSTEM sample of {sample:g}%")
+        return round(size * sample / 100)
+    notes.append(f"BERNOULLI sample of {sample:g}%: Athena still reads every file")
+    return size
+
+
+def glue_partition_filter(
+    table: Table, config: PartitionConfig, now: datetime
+) -> tuple[str | None, str | None]:
+    """``(expression, None)`` in Glue's GetPartitions grammar for the partitions the config
+    selects, or ``(None, why)`` when it selects no partitions (a data column, a key Glue's
+    grammar cannot name): then Athena reads every partition."""
+    column = config.partition_column_name or ""
+    key = next(
+        (c for c in table.columns if c.is_partition_key and c.name.lower() == column.lower()), None
+    )
+    if key is None:
+        return None, f"{column!r} is not a partition key of {table.fqn}"
+    if not _GLUE_KEY.match(key.name):
+        return None, f"partition key {key.name!r} cannot be named in a Glue partition filter"
+    name = key.name.lower()
+    numeric = key.data_type.lower().startswith(("tinyint", "smallint", "int", "bigint"))
+    kind = config.partition_interval_type
+    if kind == PartitionIntervalType.COLUMN_VALUE:
+        values = ", ".join(_literal(v, numeric) for v in config.partition_values or ())
+        return f"{name} IN ({values})", None
+    if kind == PartitionIntervalType.INTEGER_RANGE:
+        low, high = config.partition_integer_range_start, config.partition_integer_range_end
+        return f"{name} BETWEEN {_literal(low, numeric)} AND {_literal(high, numeric)}", None
+    if kind == PartitionIntervalType.TIME_UNIT:
+        interval, unit = config.partition_interval or 1, config.partition_interval_unit
+        return f"{name} >= {_literal(time_unit_start(now, interval, unit), False)}", None
+    return None, f"partition_interval_type {kind} selects no partitions"
+
+
+def time_unit_start(now: datetime, interval: int, unit: PartitionIntervalUnit | None) -> str:
+    """The first partition value a TIME-UNIT interval keeps, as ISO text (``yyyy-MM-dd``, or
+    ``yyyy-MM-dd HH:00:00`` for hours), which orders as the dates it names."""
+    if unit == PartitionIntervalUnit.HOUR:
+        start = (now - timedelta(hours=interval)).replace(minute=0, second=0, microsecond=0)
+        return start.strftime("%Y-%m-%d %H:00:00")
+    day = now.date()
+    if unit == PartitionIntervalUnit.MONTH:
+        months = day.year * 12 + day.month - 1 - interval
+        first = date(months // 12, months % 12 + 1, 1)
+        return first.isoformat()
+    if unit == PartitionIntervalUnit.YEAR:
+        return date(day.year - interval, 1, 1).isoformat()
+    return (day - timedelta(days=interval)).isoformat()
+
+
+def _literal(value: object, numeric: bool) -> str:
+    if numeric and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
