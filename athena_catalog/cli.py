@@ -19,6 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "test-connection", help="check each permission the catalog needs", add_help=False
     )
+    sub.add_parser(
+        "lineage", help="print a table's or column's stored lineage as a tree", add_help=False
+    )
     imp = sub.add_parser("import-history", help="import a JSONL query log into the local engine")
     imp.add_argument("path", help="one Athena QueryExecution JSON object per line")
     upg = sub.add_parser(
@@ -33,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from athena_catalog.connection_check import main as check_main
 
         return check_main(rest)
+    if args.command == "lineage":
+        from athena_catalog.lineage.tree import main as lineage_main
+
+        return lineage_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "import-history":
