@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy
 import sqlglot
+from pyathena.formatter import DefaultParameterFormatter
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
@@ -41,12 +42,18 @@ def marked_select(sql: str) -> str:
 
 
 def guard_sqlalchemy(engine: sqlalchemy.Engine) -> sqlalchemy.Engine:
-    """Every statement ``engine`` sends goes through ``marked_select`` first."""
+    """Every statement ``engine`` sends goes through ``marked_select`` first, judged as the
+    cursor will send it (its pyformat parameters rendered the way PyAthena renders them);
+    the cursor still gets the statement and parameters to render itself."""
 
     def before_cursor_execute(
         conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
     ) -> tuple[str, Any]:
-        return marked_select(statement), parameters
+        rendered = statement
+        if isinstance(parameters, dict):
+            rendered = DefaultParameterFormatter().format(statement, parameters)
+        marked_select(rendered)
+        return (statement if statement.lstrip().startswith(MARKER) else mark(statement)), parameters
 
     sqlalchemy.event.listen(engine, "before_cursor_execute", before_cursor_execute, retval=True)
     return engine

@@ -49,3 +49,6 @@ class Outcome:
     error: str | None = None
     bytes_scanned: int | None = None  # this case's share of the statements it cost
     statement_ids: Sequence[str] = ()
+    # The check's effective severity: GX's ``severity`` of a native expectation when it sets
+    # one (critical -> error, warning / info -> warn), else the case's. None: the case's.
+    severity: Severity | None = None

@@ -6,7 +6,8 @@ dialect on this connection means they generate exactly the SQL they would send t
 the embedded engine runs it (sqlglot's Athena dialect, transpiled to DuckDB) - one code path
 for both engines, instead of DuckDB's own dialect, whose SQLAlchemy driver loses pending
 results on close (see the profiler notes). Every statement is one marked read-only SELECT,
-recorded in the engine's history like any other; rows are fetched eagerly.
+recorded in the engine's history like any other; rows are fetched eagerly. Reflection is
+answered from the engine's own listings (``engines.sqlalchemy_dialect``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import sqlalchemy
 from pyathena.formatter import DefaultParameterFormatter
 from sqlalchemy.pool import StaticPool
 
-from athena_catalog.engines.read_only import guard_sqlalchemy, marked_select
+from athena_catalog.engines.read_only import marked_select
 from athena_catalog.engines.records import DEFAULT_CATALOG
+from athena_catalog.engines.sqlalchemy_dialect import catalog_sqlalchemy_engine
 
 if TYPE_CHECKING:
     from athena_catalog.engines.local.engine import LocalEngine
@@ -40,12 +42,13 @@ class LocalCursor:
         self.rowcount = -1
         self._rows: list[tuple[Any, ...]] = []
         self.query_id: str | None = None
+        self.data_scanned_in_bytes: int | None = None  # as PyAthena's cursor names it
 
     def execute(
         self, operation: str, parameters: Mapping[str, Any] | Sequence[Any] | None = None
     ) -> LocalCursor:
         sql = operation
-        if parameters:
+        if parameters is not None:  # as PyAthena: {} still turns SQLAlchemy's %% into %
             sql = DefaultParameterFormatter().format(operation, parameters)  # type: ignore[arg-type]
         result = self.connection.engine.execute(
             marked_select(sql),
@@ -53,11 +56,8 @@ class LocalCursor:
             database=self.connection.schema_name,
         )
         self.description = [(name, None, None, None, None, None, None) for name in result.columns]
-        self._rows, self.rowcount, self.query_id = (
-            list(result.rows),
-            len(result.rows),
-            result.query_id,
-        )
+        self._rows, self.rowcount = list(result.rows), len(result.rows)
+        self.query_id, self.data_scanned_in_bytes = result.query_id, result.bytes_scanned
         return self
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
@@ -108,12 +108,10 @@ class LocalConnection:
         """The engine outlives its connections; closing one frees nothing."""
 
 
-def local_sqlalchemy_engine(engine: LocalEngine) -> sqlalchemy.Engine:
-    """PyAthena's ``awsathena`` dialect over one LocalConnection (the engine serializes its
-    statements anyway), every statement guarded and marked."""
-    connection = LocalConnection(engine)
-    return guard_sqlalchemy(
-        sqlalchemy.create_engine(
-            "awsathena+rest://", creator=lambda: connection, poolclass=StaticPool
-        )
-    )
+def local_sqlalchemy_engine(
+    engine: LocalEngine, catalog: str = DEFAULT_CATALOG
+) -> sqlalchemy.Engine:
+    """The ``awsathena`` dialect over one LocalConnection in ``catalog`` (the engine
+    serializes its statements anyway), every statement guarded and marked."""
+    connection = LocalConnection(engine, catalog)
+    return catalog_sqlalchemy_engine(engine, lambda: connection, poolclass=StaticPool)
