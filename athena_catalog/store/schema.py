@@ -421,6 +421,7 @@ column_profiles = Table(
     "column_profiles",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("profile_id", Integer, nullable=False),  # its table_profiles row
     Column("table_fqn", Text, nullable=False),
     Column("column_name", Text, nullable=False),  # struct leaves as parent.child
     Column("profiled_at", TS, nullable=False),
@@ -446,6 +447,7 @@ column_profiles = Table(
     Column("max_length", Integer),
     Column("histogram", JSON),  # opt-in
     Index("ix_column_profiles_table", "table_fqn", "profiled_at"),
+    Index("ix_column_profiles_profile", "profile_id"),
 )
 
 

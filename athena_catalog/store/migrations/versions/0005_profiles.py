@@ -43,6 +43,7 @@ def upgrade() -> None:
     op.create_table(
         "column_profiles",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("profile_id", sa.Integer(), nullable=False),
         sa.Column("table_fqn", sa.Text(), nullable=False),
         sa.Column("column_name", sa.Text(), nullable=False),
         sa.Column("profiled_at", sa.DateTime(timezone=True), nullable=False),
@@ -73,6 +74,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_column_profiles_table", ["table_fqn", "profiled_at"], unique=False
         )
+        batch_op.create_index("ix_column_profiles_profile", ["profile_id"], unique=False)
 
 
 def downgrade() -> None:
