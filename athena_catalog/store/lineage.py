@@ -233,9 +233,14 @@ def fingerprint_stats(conn: Connection) -> list[FingerprintStats]:
     ]
 
 
+# Edges no statement or view made: dbt's, recomputed from the stored dbt nodes on each apply
+# (athena_catalog.dbt.ingest). A recount or full refresh of history keeps them.
+KEPT_KINDS = ("dbt",)
+
+
 def clear_edges(conn: Connection) -> None:
     for table in (lineage_table_edges, lineage_column_edges):
-        conn.execute(delete(table))
+        conn.execute(delete(table).where(table.c.kind.not_in(KEPT_KINDS)))
 
 
 def mark_counted(conn: Connection) -> None:
@@ -333,9 +338,10 @@ def read_edges(
 
 
 def clear_lineage(conn: Connection) -> None:
-    """Forget every edge and analysed statement (a full refresh); the parse cache stays."""
-    for table in (lineage_table_edges, lineage_column_edges, lineage_statements):
-        conn.execute(delete(table))
+    """Forget every edge of history and views and every analysed statement (a full refresh);
+    the parse cache and dbt's edges stay."""
+    clear_edges(conn)
+    conn.execute(delete(lineage_statements))
 
 
 __all__ = [
