@@ -19,6 +19,10 @@ def test_case(case: Case) -> None:
     assert result.columns == case.columns
     if case.joins is not None:
         assert result.joins == case.joins
+    if case.warnings is not None:
+        assert result.warnings == list(case.warnings)
+    if case.roles is not None:
+        assert result.roles == case.roles
 
 
 def test_corpus_size_and_accuracy_goals() -> None:

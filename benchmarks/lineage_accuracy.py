@@ -1,11 +1,12 @@
 """Lineage accuracy on the hand-checked corpus: precision, recall and F1 at table and column
 level and for join keys (over the cases that state them), and the cases that differ.
 
-    python benchmarks/lineage_accuracy.py
+    python benchmarks/lineage_accuracy.py [--files recall.yaml ...]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from athena_catalog_tests.lineage_corpus import load_cases, load_schema, score
 
 
 def main() -> None:
-    cases = load_cases()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", nargs="+", help="only the cases of these corpus files")
+    cases = load_cases(parser.parse_args().files)
     tables, columns, joins = score(cases, load_schema())
     with_joins = sum(c.joins is not None for c in cases)
     print(f"{len(cases)} statements ({with_joins} scored on join keys)\n")

@@ -10,8 +10,9 @@ import hashlib
 import re
 
 # Bump when parsing rules change: cached results of older rules are then ignored.
-# 2: join keys; 3: names quoted where a part holds a dot or quote; 4: precise parse errors
-PARSER_VERSION = "4"
+# 2: join keys; 3: names quoted where a part holds a dot or quote; 4: precise parse errors;
+# 5: query bodies in parentheses, per-column degradation, warnings, column roles, _colN names
+PARSER_VERSION = "5"
 
 # Comments, string literals, quoted identifiers, numbers and whitespace runs; everything
 # else is copied in lower case. Unrolled quote loops keep the scan linear and fast; an

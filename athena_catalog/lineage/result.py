@@ -12,6 +12,9 @@ from sqlglot.schema import MappingSchema
 from athena_catalog.names import table_parts
 
 DIALECT = "athena"
+# How a statement uses a column: in its output (SELECT), in WHERE / HAVING, in a join
+# condition, in GROUP BY, in ORDER BY.
+ROLES = ("select", "filter", "join", "group", "order")
 
 
 @dataclass
@@ -23,12 +26,18 @@ class LineageResult:
     target: str | None = None
     sources: set[str] = field(default_factory=set)
     columns: dict[str, set[str]] = field(default_factory=dict)
+    # Set only when nothing could be analysed; what is merely partial (a column that did not
+    # resolve, INSERT mapped by position) is a warning, and the rest of the result holds.
     error: str | None = None
     # select, ctas, view, insert, merge, update, delete, unload, create_table, utility
     statement: str | None = None
     # Join keys: pairs of base columns equated by JOIN ... ON / USING, by WHERE across two
     # sources (implicit joins) and by MERGE ... ON; each pair sorted. Not value sources.
     joins: frozenset[tuple[str, str]] = frozenset()
+    warnings: list[str] = field(default_factory=list)
+    # Column usage: base column ref -> how the statement used it (a subset of ROLES), through
+    # CTEs and derived tables; views are resolved by the usage pipeline, which knows them.
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +47,8 @@ class LineageResult:
             "error": self.error,
             "statement": self.statement,
             "joins": sorted(list(pair) for pair in self.joins),
+            "warnings": list(self.warnings),
+            "roles": {k: sorted(v) for k, v in sorted(self.roles.items())},
         }
 
     @classmethod
@@ -49,6 +60,8 @@ class LineageResult:
             error=data["error"],
             statement=data["statement"],
             joins=frozenset((a, b) for a, b in data.get("joins", ())),
+            warnings=list(data.get("warnings", ())),
+            roles={k: frozenset(v) for k, v in data.get("roles", {}).items()},
         )
 
     @property

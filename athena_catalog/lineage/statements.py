@@ -9,7 +9,7 @@ from sqlglot.errors import TokenError
 
 from athena_catalog.lineage.columns import (
     Deps,
-    JoinKey,
+    Trace,
     lower_identifiers,
     table_name,
     trace_query,
@@ -77,11 +77,9 @@ class Statement:
     def _route(self, e: exp.Expr) -> LineageResult:
         if isinstance(e, exp.Query):
             result = LineageResult(sources=self._sources(e), statement="select")
-            if e.find(exp.Join) is not None:  # comma joins too; no join, no qualification
-                try:
-                    result.joins = frozenset(self._trace(e, outputs=False)[3])
-                except DeadlineExceeded:  # a read keeps its tables; only its join keys are lost
-                    result.error = "timeout: join keys not analysed in time"
+            trace = self._trace(e, result)  # join keys and column roles
+            if trace is not None:
+                result.warnings = trace.problems
             return result
         if isinstance(e, exp.Create):
             return self._create(e)
@@ -137,13 +135,14 @@ class Statement:
         if not isinstance(query, exp.Query):
             result.error = "unsupported statement: no query to trace"
             return result
-        names, deps, problems, joins = self._trace(query)
-        result.joins = frozenset(joins)
+        trace = self._trace(query, result)
+        if trace is None:
+            return result
         if kind == "insert" and not listed:
             listed = self.schema.columns(fqn) or []
             if not listed:
-                problems.append(f"unknown target columns: {fqn} (INSERT maps by position)")
-        self._assign(result, listed or names, deps, problems)
+                trace.problems.append(f"unknown target columns: {fqn} (INSERT maps by position)")
+        self._assign(result, listed or trace.names, trace)
         return result
 
     def _merge(self, e: exp.Merge) -> LineageResult:
@@ -176,13 +175,14 @@ class Statement:
         select = select.from_(target.copy()).join(
             e.args["using"].copy(), on=on.copy() if on else None
         )
-        _, deps, traced, joins = self._trace(select, outputs=bool(values))
-        result.joins = frozenset(joins)  # the ON of target and source
+        trace = self._trace(select, result)  # join keys: the ON of target and source
+        if trace is None:
+            return result
+        trace.problems += problems
         if values:
-            problems += traced
-            self._assign(result, columns, deps, problems)
+            self._assign(result, columns, trace)
         else:
-            result.error = "; ".join(problems) or None
+            result.warnings = sorted(set(trace.problems))
         return result
 
     def _update(self, e: exp.Update) -> LineageResult:
@@ -193,8 +193,9 @@ class Statement:
         select = exp.select(
             *(exp.alias_(a.expression.copy(), f"_v{i}") for i, a in enumerate(assignments))
         ).from_(target.copy())
-        _, deps, problems, _ = self._trace(select)
-        self._assign(result, [a.this.name for a in assignments], deps, problems)
+        trace = self._trace(select, result)
+        if trace is not None:
+            self._assign(result, [a.this.name for a in assignments], trace)
         return result
 
     def _unload(self, rest: str) -> LineageResult:
@@ -212,30 +213,42 @@ class Statement:
                 target=uri, error=error or "unsupported statement: UNLOAD of a non-query"
             )
         result = LineageResult(target=uri, sources=self._sources(query), statement="unload")
-        names, deps, problems, joins = self._trace(query)
-        result.joins = frozenset(joins)
-        self._assign(result, names, deps, problems)
+        trace = self._trace(query, result)
+        if trace is not None:
+            self._assign(result, trace.names, trace)
         return result
 
     # -- helpers
 
-    def _trace(
-        self, query: exp.Query, *, outputs: bool = True
-    ) -> tuple[list[str], list[Deps], list[str], set[JoinKey]]:
-        return trace_query(
-            query, self.schema, self.catalog, self.database, self.deadline, outputs=outputs
-        )
+    def _trace(self, query: exp.Query, result: LineageResult) -> Trace | None:
+        """The query's columns, join keys and roles (set on ``result``); None, with a warning
+        saying why, when column analysis failed: the tables already found always stay."""
+        try:
+            trace = trace_query(query, self.schema, self.catalog, self.database, self.deadline)
+        except DeadlineExceeded:
+            result.warnings.append("timeout: columns not analysed in time")
+            return None
+        except RecursionError:
+            result.warnings.append("too deeply nested: columns hit the recursion limit")
+            return None
+        except Exception as e:  # a bug or an unforeseen shape costs the columns only
+            shown = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
+            result.warnings.append(f"internal error: columns: {type(e).__name__}: {shown}")
+            return None
+        result.joins = frozenset(trace.joins)
+        result.roles = {ref: frozenset(roles) for ref, roles in trace.roles.items()}
+        return trace
 
     @staticmethod
-    def _assign(
-        result: LineageResult, columns: list[str], deps: list[Deps], problems: list[str]
-    ) -> None:
+    def _assign(result: LineageResult, columns: list[str], trace: Trace) -> None:
+        deps: list[Deps] = trace.deps
+        problems = list(trace.problems)
         if len(columns) != len(deps):
             problems.append(f"column count mismatch: {len(deps)} values, {len(columns)} columns")
         else:
             for column, sources in zip(columns, deps, strict=True):
                 result.columns.setdefault(column.lower(), set()).update(sources)
-        result.error = "; ".join(problems) or None
+        result.warnings = sorted(set(problems))
 
     def _name(self, table: exp.Table) -> str:
         return table_name(table, self.catalog, self.database)

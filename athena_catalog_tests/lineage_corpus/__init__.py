@@ -3,7 +3,9 @@
 Each YAML file is a list of cases (``id``, ``sql``, optional ``catalog`` / ``database``,
 ``target``, ``sources``, ``columns``, and optional ``joins``: the pairs of columns the
 statement equates as join keys, ``[[a.x, b.y], ...]``; cases without it are not scored on
-joins); ``schema.yaml`` is the catalog they run against. Expected names may be abbreviated;
+joins; optional ``warnings``: the exact warnings the parser must report; optional ``roles``:
+``{column: [select, filter, join, group, order]}``, how the statement uses each base column);
+``schema.yaml`` is the catalog they run against. Expected names may be abbreviated;
 :func:`load_cases` completes them from the case's context (tables: 1-3 parts, columns: 2-4
 parts), so the parser's own resolution is never used.
 """
@@ -34,6 +36,8 @@ class Case:
     sources: frozenset[str]
     columns: dict[str, frozenset[str]]
     joins: frozenset[tuple[str, str]] | None = None  # None: not scored on joins
+    warnings: tuple[str, ...] | None = None  # None: not checked
+    roles: dict[str, frozenset[str]] | None = None  # None: not checked
 
 
 def load_schema() -> LineageSchema:
@@ -43,10 +47,11 @@ def load_schema() -> LineageSchema:
     )
 
 
-def load_cases() -> list[Case]:
+def load_cases(files: list[str] | None = None) -> list[Case]:
+    """Every case, or those of the named files (``recall.yaml``)."""
     cases = []
     for path in sorted(HERE.glob("*.yaml")):
-        if path.name == "schema.yaml":
+        if path.name == "schema.yaml" or (files and path.name not in files):
             continue
         for raw in yaml.safe_load(path.read_text()):
             cases.append(_case(raw))
@@ -69,6 +74,8 @@ def _case(raw: dict[str, Any]) -> Case:
 
     target = raw.get("target")
     joins = raw.get("joins")
+    warnings = raw.get("warnings")
+    roles = raw.get("roles")
     return Case(
         id=raw["id"],
         sql=raw["sql"],
@@ -83,6 +90,10 @@ def _case(raw: dict[str, Any]) -> Case:
         joins=None
         if joins is None
         else frozenset(tuple(sorted((column(a), column(b)))) for a, b in joins),
+        warnings=None if warnings is None else tuple(warnings),
+        roles=None
+        if roles is None
+        else {column(c): frozenset(str(r) for r in used) for c, used in roles.items()},
     )
 
 
