@@ -204,6 +204,20 @@ USAGE_SENSOR_INTERVAL = Setting(
 REFRESH_CRON = Setting(
     "ATHENA_CATALOG_REFRESH_CRON", "0 3 * * *", "the refresh schedule (UTC)", _CRON_RULE, _cron
 )
+QUALITY_FILE = Setting(
+    "ATHENA_CATALOG_QUALITY_FILE",
+    Path("quality.yaml"),
+    "the data-quality tests (see Data quality); none at the default path: no checks",
+    "a file path",
+    _path,
+)
+QUALITY_CRON = Setting(
+    "ATHENA_CATALOG_QUALITY_CRON",
+    "0 6 * * *",
+    "the `data_quality_schedule` (UTC; stopped until turned on)",
+    _CRON_RULE,
+    _cron,
+)
 # Usage schedule preset -> its default cron (UTC), and the variable that changes it.
 USAGE_PRESETS = {"hourly": "5 * * * *", "daily": "15 4 * * *", "weekly": "30 4 * * 1"}
 USAGE_CRONS = {
@@ -247,6 +261,8 @@ ALL: tuple[Setting[Any], ...] = (
     USAGE_SENSOR_INTERVAL,
     REFRESH_CRON,
     *USAGE_CRONS.values(),
+    QUALITY_FILE,
+    QUALITY_CRON,
 )
 
 

@@ -55,6 +55,7 @@ BAD = [
     ("ATHENA_CATALOG_USAGE_HOURLY_CRON", "*/5 * * * * *", CRON_RULE),
     ("ATHENA_CATALOG_USAGE_DAILY_CRON", "61 4 * * *", CRON_RULE),
     ("ATHENA_CATALOG_USAGE_WEEKLY_CRON", "0 4 * *", CRON_RULE),
+    ("ATHENA_CATALOG_QUALITY_CRON", "hourly", CRON_RULE),
 ]
 
 
@@ -84,6 +85,7 @@ def test_a_bad_value_names_the_variable_the_rule_and_the_value(
 
 def test_every_variable_is_tested_or_takes_any_text() -> None:
     any_text = {"ATHENA_CATALOG_HOME", "ATHENA_CATALOG_DATABASE", "ATHENA_CATALOG_CATALOG_ID"}
+    any_text |= {"ATHENA_CATALOG_QUALITY_FILE"}
     assert {s.name for s in settings.ALL} == {name for name, _, _ in BAD} | any_text
 
 
@@ -107,6 +109,8 @@ def test_defaults() -> None:
         "ATHENA_CATALOG_USAGE_HOURLY_CRON": "5 * * * *",
         "ATHENA_CATALOG_USAGE_DAILY_CRON": "15 4 * * *",
         "ATHENA_CATALOG_USAGE_WEEKLY_CRON": "30 4 * * 1",
+        "ATHENA_CATALOG_QUALITY_FILE": Path("quality.yaml"),
+        "ATHENA_CATALOG_QUALITY_CRON": "0 6 * * *",
     }
     assert build_new_queries_sensor().minimum_interval_seconds == 300
     assert refresh_catalog_schedule().cron_schedule == "0 3 * * *"
