@@ -235,7 +235,6 @@ def derive(profile: ColumnProfile, row_count: int | None) -> ColumnProfile:
     skew = None
     if profile.mean is not None and profile.median is not None and profile.stddev:
         skew = (profile.mean - profile.median) / profile.stddev
-    duplicates = profile.duplicate_count
     return replace(
         profile,
         null_count=nulls,
@@ -243,5 +242,4 @@ def derive(profile: ColumnProfile, row_count: int | None) -> ColumnProfile:
         distinct_proportion=_ratio(profile.distinct_count, profile.values_count),
         inter_quartile_range=iqr,
         non_parametric_skew=skew,
-        duplicate_count=duplicates,
     )
