@@ -24,12 +24,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The demo's dbt project runs with dbt from its own venv (pyproject's `demo` extra, plus .venv's
+# DuckDB version): dbt-core 1.11 pins pathspec<0.13, mypy 2.4 needs >=1.0 (demo/dbt_run.py).
+DBT_VENV := .venv-dbt
+$(DBT_VENV)/.installed: $(VENV)/.installed
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(BIN)/python -m athena_catalog.demo.dbt_run requirements > $(DBT_VENV)/requirements.txt
+	$(DBT_VENV)/bin/pip install --quiet -r $(DBT_VENV)/requirements.txt
+	touch $@
+
 # The instance config lives in the repo; Dagster reads it from $DAGSTER_HOME.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
-demo: install $(DAGSTER_HOME)/dagster.yaml
+demo: install $(DBT_VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	ATHENA_CATALOG_ENGINE=local $(BIN)/athena-catalog demo
 
 # `dg dev` loads the project from pyproject.toml's [tool.dg]; `dagster dev -w workspace.yaml`
@@ -37,7 +46,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg dev
 
-test: install-dev
+test: install-dev $(DBT_VENV)/.installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # CI runs it before the tests. mypy reads its settings and files from pyproject.toml.
@@ -48,4 +57,4 @@ bench: install-dev
 	$(BIN)/python benchmarks/crawl.py
 
 clean:
-	rm -rf $(VENV) .athena_catalog .dagster_home
+	rm -rf $(VENV) $(DBT_VENV) .athena_catalog .dagster_home

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -46,13 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _import_history(args.path)
     if args.command == "upgrade-store":
         return _upgrade_store(args.url)
-    _build_demo()
-    if args.command == "demo":
+    failed = _build_demo()
+    if args.command == "demo" and not failed:
         return _materialize_demo()
-    return 0
+    return failed
 
 
-def _build_demo() -> None:
+def _build_demo() -> int:
     from athena_catalog.demo import build_demo
     from athena_catalog.store import default_home
 
@@ -66,6 +67,28 @@ def _build_demo() -> None:
         f"{summary.statements:,} statements of query history "
         f"({summary.failed} failed, {summary.cancelled} cancelled)"
     )
+    return _build_demo_dbt(home)
+
+
+def _build_demo_dbt(home: Path) -> int:
+    """The demo's dbt project, before the crawl; without dbt installed the demo goes on."""
+    from athena_catalog.demo.dbt_run import DbtDemoError, dbt_python, run_dbt_demo
+
+    if dbt_python() is None:
+        print("dbt is not installed (`make demo` installs it): the demo has no dbt project")
+        return 0
+    try:
+        dbt = run_dbt_demo(home)
+    except DbtDemoError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    os.environ.setdefault("ATHENA_CATALOG_DBT_TARGET", str(dbt.target))  # for dbt_artifacts
+    tests = ", ".join(f"{n} {status}" for status, n in sorted(dbt.tests.items()))
+    print(
+        f"Demo dbt project built with dbt-duckdb in {dbt.seconds:.1f}s: {dbt.models} models, "
+        f"{dbt.seeds} seeds, {dbt.tests.total()} tests ({tests}); artifacts in {dbt.target}"
+    )
+    return 0
 
 
 def _materialize_demo() -> int:

@@ -23,10 +23,13 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 import athena_catalog
 from athena_catalog.engines.local.glue_store import GlueStore, GlueTable
@@ -55,6 +58,13 @@ class DbtDemoSummary:
 def demo_target(home: str | Path) -> Path:
     """Where the demo keeps its dbt artifacts: the target folder ``dbt_artifacts`` reads."""
     return Path(home) / "dbt" / "target"
+
+
+def dbt_requirements(pyproject: Path) -> list[str]:
+    """What ``.venv-dbt`` needs: pyproject's ``demo`` extra, and this environment's DuckDB,
+    since dbt's DuckDB must open the files this one writes (and the other way round)."""
+    demo = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["demo"]
+    return [*demo, f"duckdb=={duckdb.__version__}"]
 
 
 def dbt_python() -> Path | None:
@@ -181,3 +191,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DbtDemoError(f"{path}: not a JSON object")
     return data
+
+
+if __name__ == "__main__":  # the Makefile: `python -m athena_catalog.demo.dbt_run requirements`
+    if sys.argv[1:] != ["requirements"]:
+        sys.exit("usage: python -m athena_catalog.demo.dbt_run requirements")
+    print("\n".join(dbt_requirements(Path("pyproject.toml"))))
