@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from dbt.cli.main import dbtRunner  # type: ignore[import-not-found]
+from dbt.cli.main import dbtRunner
 
 
 def main(argv: list[str]) -> int:
