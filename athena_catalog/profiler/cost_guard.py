@@ -63,7 +63,9 @@ class CostEstimate:
 
 
 def bytes_text(n: int) -> str:
-    return f"{n:,} bytes ({n / GIB:.2f} GiB)"
+    if n >= GIB:
+        return f"{n / GIB:,.2f} GiB"
+    return f"{n / 1024**2:,.1f} MiB" if n >= 1024**2 else f"{n:,} bytes"
 
 
 def estimate(engine: Engine, table: Table, options: ProfilerOptions, now: datetime) -> CostEstimate:
