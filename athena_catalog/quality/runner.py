@@ -181,6 +181,7 @@ class _Run:
         )
         self.outcomes: dict[int, Outcome] = {}
         self.own: dict[int, tuple[list[str], int]] = {}  # statements one case cost alone
+        self.resolved: dict[Any, Any] = {}  # metric id -> value, for the whole run
 
     def run(self) -> list[Outcome]:
         expectations: dict[int, Expectation] = {}
@@ -261,11 +262,7 @@ class _Run:
             c.id: c for d in dependencies.values() for c in d.get_metric_configurations()
         }
         try:
-            resolved, aborted = validator.compute_metrics(
-                list(configurations.values()),
-                runtime_configuration={"catch_exceptions": True},
-                min_graph_edges_pbar_enable=10**9,
-            )
+            resolved, aborted = self._compute(validator, list(configurations.values()))
         except Exception as exc:
             return {i: _message(exc) for i in expectations}
         errors: dict[int, str] = {}
@@ -326,6 +323,23 @@ class _Run:
             case, bool(result.success), observed_value=json_ready(observed), severity=severity
         )
 
+    def _compute(
+        self, validator: Validator, configurations: list[Any]
+    ) -> tuple[dict[Any, Any], dict[Any, Any]]:
+        """Resolve metrics in one GX graph, seeded with every metric this run resolved
+        already, so a later step (a sample, a retry alone) never recomputes the row count."""
+        graph = validator.metrics_calculator.build_metric_dependency_graph(
+            configurations, runtime_configuration={"catch_exceptions": True}
+        )
+        resolved = dict(self.resolved)
+        aborted = graph._resolve(  # the seeded form of graph.resolve
+            metrics=resolved,
+            runtime_configuration={"catch_exceptions": True},
+            show_progress_bars=False,
+        )
+        self.resolved.update((k, v) for k, v in resolved.items() if k not in aborted)
+        return resolved, dict(aborted)
+
     def _runtime(self) -> dict[str, Any]:
         if self.result_format == "BOOLEAN_ONLY":
             return {"result_format": "BOOLEAN_ONLY"}
@@ -375,11 +389,7 @@ class _Run:
             if config is None:
                 continue
             mark = self.statements.mark()
-            resolved, _ = validator.compute_metrics(
-                [config],
-                runtime_configuration={"catch_exceptions": True},
-                min_graph_edges_pbar_enable=10**9,
-            )
+            resolved, _ = self._compute(validator, [config])
             ids, spent = self.statements.since(mark)
             before_ids, before_bytes = self.own.get(i, ([], 0))
             self.own[i] = (before_ids + ids, before_bytes + spent)

@@ -1,0 +1,385 @@
+"""The quality runner on the embedded engine: every OpenMetadata test definition on the demo
+lakehouse, each outcome, observed value and unexpected count checked against an independent
+DuckDB query of the same files; SQL failures per case; samples and statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from athena_catalog.demo import build_demo
+from athena_catalog.engines.local.engine import LocalEngine
+from athena_catalog.engines.records import Table
+from athena_catalog.markers import MARKER
+from athena_catalog.quality.cases import Outcome, TestCase
+from athena_catalog.quality.definitions import DEFINITIONS
+from athena_catalog.quality.runner import json_ready, run_cases
+
+ORDERS = "awsdatacatalog.raw.orders"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("quality")
+    build_demo(home)
+    return home
+
+
+@pytest.fixture(scope="module")
+def engine(home: Path) -> Iterator[LocalEngine]:
+    engine = LocalEngine(home)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def duck(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The same warehouse file, read by DuckDB directly: the independent answer."""
+    connection = duckdb.connect(str(home / "warehouse" / "awsdatacatalog.duckdb"), read_only=True)
+    yield connection
+    connection.close()
+
+
+def table(engine: LocalEngine, database: str, name: str) -> Table:
+    return next(t for t in engine.list_tables("AwsDataCatalog", database) if t.name == name)
+
+
+def one(duck: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = duck.execute(sql).fetchone()
+    assert row is not None
+    return json_ready(row[0])
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A case and the independent DuckDB query of what it measures."""
+
+    case: TestCase
+    sql: str  # observed value (aggregates) or unexpected count (row-level)
+    passed: bool
+    row_level: bool = False
+
+
+def om(name: str, definition: str, column: str | None = None, **params: Any) -> TestCase:
+    return TestCase(ORDERS, name, definition, column, params)
+
+
+ORD = "raw.orders"
+NONNULL_AMOUNTS = f"FROM {ORD} WHERE amount IS NOT NULL"
+EXPECTED = [
+    Expected(
+        om("rows", "tableRowCountToBeBetween", minValue=1000, maxValue=200000),
+        f"SELECT count(*) FROM {ORD}",
+        True,
+    ),
+    Expected(
+        om("rows_eq", "tableRowCountToEqual", value=100000), f"SELECT count(*) FROM {ORD}", False
+    ),
+    Expected(
+        om("cols", "tableColumnCountToBeBetween", minColValue=5, maxColValue=20),
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'raw'"
+        " AND table_name = 'orders'",
+        True,
+    ),
+    Expected(
+        om("cols_eq", "tableColumnCountToEqual", columnCount=10),
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'raw'"
+        " AND table_name = 'orders'",
+        True,
+    ),
+    Expected(
+        om("max", "columnValueMaxToBeBetween", "amount", maxValueForMaxInCol=100),
+        f"SELECT max(amount) {NONNULL_AMOUNTS}",
+        False,
+    ),
+    Expected(
+        om("min", "columnValueMinToBeBetween", "amount", minValueForMinInCol=0),
+        f"SELECT min(amount) {NONNULL_AMOUNTS}",
+        False,
+    ),
+    Expected(
+        om("mean", "columnValueMeanToBeBetween", "amount", minValueForMeanInCol=0),
+        f"SELECT avg(amount) {NONNULL_AMOUNTS}",
+        True,
+    ),
+    Expected(
+        om("stddev", "columnValueStdDevToBeBetween", "amount", maxValueForStdDevInCol=1e6),
+        f"SELECT stddev_samp(amount) {NONNULL_AMOUNTS}",
+        True,
+    ),
+    Expected(
+        om("sum", "columnValuesSumToBeBetween", "amount", minValueForColSum=0),
+        f"SELECT sum(amount) {NONNULL_AMOUNTS}",
+        True,
+    ),
+    Expected(
+        om(
+            "missing",
+            "columnValuesMissingCount",
+            "channel",
+            missingCountValue=0,
+            missingValueMatch=["web"],
+        ),
+        f"SELECT count(*) FROM {ORD} WHERE channel IS NULL OR channel = 'web'",
+        False,
+    ),
+    Expected(
+        om(
+            "inserted",
+            "tableRowInsertedCountToBeBetween",
+            columnName="order_ts",
+            min=1,
+            rangeType="YEAR",
+            rangeInterval=50,
+        ),
+        f"SELECT count(*) FROM {ORD} WHERE order_ts >= current_date - INTERVAL 50 YEAR",
+        True,
+    ),
+    Expected(
+        om(
+            "count_sql",
+            "tableCustomSQLQuery",
+            strategy="COUNT",
+            operator=">",
+            threshold=100,
+            sqlExpression="SELECT count(*) FROM {batch} WHERE amount < 0",
+        ),
+        f"SELECT count(*) FROM {ORD} WHERE amount < 0",
+        True,
+    ),
+    Expected(
+        om(
+            "rows_sql",
+            "tableCustomSQLQuery",
+            sqlExpression="SELECT order_id FROM {batch} WHERE amount < 0",
+        ),
+        f"SELECT count(*) FROM {ORD} WHERE amount < 0",
+        False,
+        row_level=True,
+    ),
+    Expected(
+        om(
+            "diff",
+            "tableDiff",
+            keyColumns=["order_id"],
+            useColumns=["amount"],
+            table2="awsdatacatalog.staging.stg_orders",
+        ),
+        f"""SELECT count(*) FROM (SELECT DISTINCT order_id, amount FROM {ORD}) a
+                 FULL OUTER JOIN staging.stg_orders b ON a.order_id = b.order_id
+                 WHERE a.order_id IS NULL OR b.order_id IS NULL
+                    OR a.amount IS DISTINCT FROM b.amount""",
+        False,
+        row_level=True,
+    ),
+    Expected(
+        om("not_null", "columnValuesToBeNotNull", "customer_id"),
+        f"SELECT count(*) FROM {ORD} WHERE customer_id IS NULL",
+        False,
+        row_level=True,
+    ),
+    Expected(
+        om("unique", "columnValuesToBeUnique", "order_id"),
+        f"SELECT count(*) FROM {ORD} WHERE order_id IN"
+        f" (SELECT order_id FROM {ORD} GROUP BY 1 HAVING count(*) > 1)",
+        False,
+        True,
+    ),
+    Expected(
+        om("between", "columnValuesToBeBetween", "amount", minValue=0),
+        f"SELECT count(*) FROM {ORD} WHERE amount < 0",
+        False,
+        row_level=True,
+    ),
+    Expected(
+        om("regex", "columnValuesToMatchRegex", "currency", regex="^[A-Z]{3}$"),
+        f"SELECT count(*) FROM {ORD} WHERE NOT regexp_matches(currency, '^[A-Z]{{3}}$')",
+        True,
+        row_level=True,
+    ),
+    Expected(
+        om("not_regex", "columnValuesToNotMatchRegex", "status", forbiddenRegex="^(cancel|return)"),
+        f"SELECT count(*) FROM {ORD} WHERE regexp_matches(status, '^(cancel|return)')",
+        False,
+        row_level=True,
+    ),
+    Expected(
+        om("in_set", "columnValuesToBeInSet", "currency", allowedValues=["USD", "EUR"]),
+        f"SELECT count(*) FROM {ORD} WHERE currency NOT IN ('USD', 'EUR')",
+        False,
+        True,
+    ),
+    Expected(
+        om("not_in_set", "columnValuesToBeNotInSet", "channel", forbiddenValues=["fax"]),
+        f"SELECT count(*) FROM {ORD} WHERE channel = 'fax'",
+        True,
+        row_level=True,
+    ),
+    Expected(
+        om("lengths", "columnValueLengthsToBeBetween", "status", minLength=4, maxLength=8),
+        f"SELECT count(*) FROM {ORD} WHERE length(status) NOT BETWEEN 4 AND 8",
+        False,
+        row_level=True,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def outcomes(engine: LocalEngine) -> dict[str, Outcome]:
+    extra = [
+        om("median", "columnValueMedianToBeBetween", "amount", minValueForMedianInCol=0),
+        om("exists", "tableColumnNameToExist", columnName="order_ts"),
+        om("set", "tableColumnToMatchSet", columnNames="order_id, customer_id", ordered=False),
+        om("broken_sql", "tableCustomSQLQuery", sqlExpression="SELECT nope FROM {batch}"),
+    ]
+    cases = [e.case for e in EXPECTED] + extra
+    result = run_cases(engine, table(engine, "raw", "orders"), cases)
+    assert [o.case for o in result] == cases  # in the order given, matched through meta
+    return {o.case.name: o for o in result}
+
+
+def test_every_test_definition_is_exercised() -> None:
+    used = {e.case.test_definition for e in EXPECTED}
+    used |= {"columnValueMedianToBeBetween", "tableColumnNameToExist", "tableColumnToMatchSet"}
+    assert used == set(DEFINITIONS)
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: e.case.name)
+def test_outcome_matches_an_independent_query(
+    expected: Expected, outcomes: dict[str, Outcome], duck: duckdb.DuckDBPyConnection
+) -> None:
+    outcome = outcomes[expected.case.name]
+    truth = one(duck, expected.sql)
+    assert outcome.error is None
+    assert outcome.passed is expected.passed
+    query_based = expected.case.test_definition in ("tableCustomSQLQuery", "tableDiff")
+    if expected.row_level and not query_based:
+        assert outcome.unexpected_count == truth
+        assert outcome.element_count == one(duck, f"SELECT count(*) FROM {ORD}")
+    else:
+        assert outcome.observed_value == pytest.approx(truth)
+    if expected.row_level and not expected.passed:
+        assert outcome.sample, "a failed row-level check carries a sample"
+        assert len(outcome.sample) <= 20
+    else:
+        assert outcome.sample is None
+
+
+def test_median_exists_and_column_set(
+    outcomes: dict[str, Outcome], duck: duckdb.DuckDBPyConnection
+) -> None:
+    assert outcomes["median"].passed
+    # GX's median on Athena: the middle value(s) of the sorted non-NULL values.
+    assert outcomes["median"].observed_value == pytest.approx(
+        one(duck, f"SELECT median(amount) {NONNULL_AMOUNTS}")
+    )
+    assert outcomes["exists"].passed
+    assert not outcomes["set"].passed  # the table has more columns than the two named
+
+
+def test_failed_sql_is_recorded_per_case(outcomes: dict[str, Outcome]) -> None:
+    broken = outcomes["broken_sql"]
+    assert not broken.passed
+    assert broken.error and "nope" in broken.error
+    assert all(o.error is None for name, o in outcomes.items() if name != "broken_sql")
+
+
+def test_statements_are_marked_and_counted(
+    engine: LocalEngine, outcomes: dict[str, Outcome]
+) -> None:
+    ids = {s for o in outcomes.values() for s in o.statement_ids}
+    history = {q.query_id: q for q in engine.query_history()}
+    assert ids <= set(history)
+    assert all(history[i].query.lstrip().startswith(MARKER) for i in ids)
+    assert all(
+        history[i].query.lstrip()[len(MARKER) :].lstrip().upper().startswith("SELECT") for i in ids
+    )
+    assert all((o.bytes_scanned or 0) > 0 for o in outcomes.values())
+
+
+def test_passing_checks_fetch_no_samples_and_failures_one_statement_each(
+    engine: LocalEngine,
+) -> None:
+    orders = table(engine, "raw", "orders")
+    passing = [e.case for e in EXPECTED if e.passed]
+    before = len(list(engine.query_history()))
+    result = run_cases(engine, orders, passing)
+    spent = len(list(engine.query_history())) - before
+    assert all(o.passed and o.sample is None for o in result)
+    shared = set.intersection(*(set(o.statement_ids) for o in result))
+    assert spent == len(shared)
+    assert not any("LIMIT 20" in q.query for q in list(engine.query_history())[before:]), (
+        "no unexpected-values query for a passing check"
+    )
+
+    failing_row_level = [e.case for e in EXPECTED if e.row_level and not e.passed]
+    before = len(list(engine.query_history()))
+    result = run_cases(engine, orders, passing + failing_row_level)
+    spent_with_failures = len(list(engine.query_history())) - before
+    shared = set.intersection(*(set(o.statement_ids) for o in result))
+    own = {o.case.name: set(o.statement_ids) - shared for o in result}
+    # Passing checks cost nothing of their own; each failed row-level check one sample query.
+    assert {name: len(ids) for name, ids in own.items()} == {
+        o.case.name: 0 if o.passed else 1 for o in result
+    }
+    assert spent_with_failures == len(shared) + len(failing_row_level)
+
+
+def test_odd_names_are_quoted(engine: LocalEngine, duck: duckdb.DuckDBPyConnection) -> None:
+    odd = table(engine, "Odd-Names", "café_ventes")
+    fqn = "awsdatacatalog.odd-names.café_ventes"
+    cases = [
+        TestCase(fqn, "n", "columnValuesToBeNotNull", "prix_€"),
+        TestCase(fqn, "m", "columnValueMaxToBeBetween", "prix_€", {"maxValueForMaxInCol": 5}),
+        TestCase(
+            fqn, "r", "columnValuesToMatchRegex", "catégorie", {"regex": "^(boisson|sandwich)$"}
+        ),
+        TestCase(
+            fqn,
+            "q",
+            "tableCustomSQLQuery",
+            None,
+            {"sqlExpression": 'SELECT * FROM {batch} WHERE "numéro" < 0'},
+        ),
+    ]
+    result = {o.case.name: o for o in run_cases(engine, odd, cases)}
+    assert all(o.error is None for o in result.values()), [o.error for o in result.values()]
+    assert result["n"].passed and result["q"].passed
+    assert result["m"].observed_value == pytest.approx(
+        one(duck, 'SELECT max("prix_€") FROM "Odd-Names"."café_ventes"')
+    )
+    assert result["r"].unexpected_count == one(
+        duck, """SELECT count(*) FROM "Odd-Names"."café_ventes" WHERE "catégorie" = 'pâtisserie'"""
+    )
+    assert not result["r"].passed and result["r"].sample
+
+
+def test_native_expectation_and_its_severity(
+    engine: LocalEngine, duck: duckdb.DuckDBPyConnection
+) -> None:
+    native = TestCase(
+        ORDERS,
+        "nat",
+        "expect_column_values_to_not_be_null",
+        None,
+        {"column": "customer_id", "mostly": 0.99, "severity": "warning"},
+        native=True,
+    )
+    (outcome,) = run_cases(engine, table(engine, "raw", "orders"), [native])
+    assert outcome.passed
+    assert outcome.severity == "warn"
+    assert outcome.unexpected_count == one(
+        duck, f"SELECT count(*) FROM {ORD} WHERE customer_id IS NULL"
+    )
+
+
+def test_a_missing_table_fails_every_case_with_why(engine: LocalEngine) -> None:
+    gone = Table("AwsDataCatalog", "raw", "no_such_table", "EXTERNAL_TABLE")
+    result = run_cases(engine, gone, [om("rows", "tableRowCountToEqual", value=1)])
+    assert not result[0].passed
+    assert result[0].error and "no_such_table" in result[0].error
