@@ -148,14 +148,15 @@ def hop(conn: Connection, direction: str) -> Hop:
 
 def _neighbours(conn: Connection, node: Target, direction: str) -> list[tuple[Target, str]]:
     up = direction == UPSTREAM
+    targets, sources = ([node.table], []) if up else ([], [node.table])
     found: dict[Target, list[tuple[str, int, datetime | None]]] = {}
     if node.column is None:
-        for e in table_edges(conn, **{"targets" if up else "sources": [node.table]}):
+        for e in table_edges(conn, targets=targets, sources=sources):
             if (e.target if up else e.source) == node.table:
                 other = Target(e.source if up else e.target)
                 found.setdefault(other, []).append((e.kind, e.query_count, e.last_seen))
     else:
-        for c in column_edges(conn, **{"targets" if up else "sources": [node.table]}):
+        for c in column_edges(conn, targets=targets, sources=sources):
             here = (c.target_table, c.target_column) if up else (c.source_table, c.source_column)
             if here == (node.table, node.column):
                 there = (

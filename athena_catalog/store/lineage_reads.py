@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, inspect, select, union_all
+from sqlalchemy import Connection, Table, case, func, inspect, select, union_all
 
 from athena_catalog.batching import chunks
 from athena_catalog.store.schema import lineage_column_edges, lineage_table_edges
@@ -107,7 +107,8 @@ def lineage_digests(conn: Connection) -> dict[str, tuple[Any, ...]]:
             sides.c.fqn,
             func.count(),
             func.coalesce(func.sum(sides.c.query_count), 0),
-            func.max(sides.c.last_seen),
+            # A view edge is re-seen on every crawl: only its presence is news.
+            func.max(case((sides.c.kind != "view", sides.c.last_seen), else_=None)),
             func.count(func.distinct(sides.c.kind)),
         ).group_by(sides.c.fqn)
     )

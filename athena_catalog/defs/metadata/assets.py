@@ -16,6 +16,7 @@ from pydantic import Field
 from athena_catalog.crawl import CrawlOptions, Snapshot, crawl, schema_key
 from athena_catalog.defs.markdown import md_table
 from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
+from athena_catalog.defs.tables.observations import crawl_marks_of, observe_crawl
 from athena_catalog.filters import FilterPattern, InvalidFilterError
 from athena_catalog.store import ApplyResult, DeletionPolicy, apply_snapshot
 from athena_catalog.store.catalog import MassDeletionError
@@ -142,6 +143,7 @@ def metadata(
         min_mass_deletion=config.min_mass_deletion,
     )
     with catalog_store.open() as store:
+        marks = crawl_marks_of(store)
         try:
             result = apply_snapshot(
                 store, snap, options, policy, engine_kind=engine.kind, run_id=context.run_id
@@ -152,6 +154,7 @@ def metadata(
                 metadata={"deleting": e.deleting, "live_tables": e.live},
                 allow_retries=False,
             ) from e
+        observe_crawl(context, store, marks, result)
     for name in LEVELS:
         if name in selected:
             yield dg.MaterializeResult(asset_key=name, metadata=_metadata(name, snap, result))

@@ -25,6 +25,7 @@ from athena_catalog import settings
 from athena_catalog.lineage.acyclic import Edge, acyclic_deps
 from athena_catalog.store.connection import default_store_url, redact_url
 from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
+from athena_catalog.store.lineage_reads import ColumnEdge, column_edges
 from athena_catalog.store.schema import catalog_columns, catalog_tables
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class TableRecord:
     owner: str | None = None  # Glue's Owner
     tags: Mapping[str, str] = field(default_factory=dict)
     columns: tuple[ColumnRecord, ...] = ()
+    view_sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class TablesState:
     cyclic_upstreams: Mapping[Fqn, frozenset[Fqn]] = field(default_factory=dict)
     # target fqn -> target column -> its source columns
     column_lineage: Mapping[Fqn, Mapping[str, frozenset[ColumnRef]]] = field(default_factory=dict)
+    # Every column edge into (upstream) and out of (downstream) each live table, with its kind
+    # and when it was last seen: the readable lineage of the table's page.
+    upstream_edges: Mapping[Fqn, tuple[ColumnEdge, ...]] = field(default_factory=dict)
+    downstream_edges: Mapping[Fqn, tuple[ColumnEdge, ...]] = field(default_factory=dict)
 
 
 def read_tables_state(store_url: str | None = None, limit: int | None = None) -> TablesState:
@@ -126,6 +132,7 @@ def _read(conn: Connection) -> TablesState:
             t.storage_format,
             t.owner,
             t.tags,
+            t.view_sql,
         )
         .where(t.deleted.is_(False))
         .order_by(t.fqn)
@@ -144,9 +151,11 @@ def _read(conn: Connection) -> TablesState:
             owner=row.owner,
             tags={k: str(v) for k, v in (row.tags or {}).items()},
             columns=tuple(columns.get(row.fqn, ())),
+            view_sql=row.view_sql,
         )
         for row in rows
     }
+    upstream, downstream = _edges_by_table(conn, set(tables))
     edges, column_lineage = _lineage(conn, set(tables))
     deps, cyclic = acyclic_deps(edges)
     return TablesState(
@@ -157,7 +166,24 @@ def _read(conn: Connection) -> TablesState:
             fqn: {column: frozenset(refs) for column, refs in by_column.items()}
             for fqn, by_column in column_lineage.items()
         },
+        upstream_edges=upstream,
+        downstream_edges=downstream,
     )
+
+
+def _edges_by_table(
+    conn: Connection, live: set[Fqn]
+) -> tuple[dict[Fqn, tuple[ColumnEdge, ...]], dict[Fqn, tuple[ColumnEdge, ...]]]:
+    """Column edges into and out of each live table, S3 locations and other catalogs' tables
+    included: a readable table names them even where no asset stands for them."""
+    into: dict[Fqn, list[ColumnEdge]] = defaultdict(list)
+    out: dict[Fqn, list[ColumnEdge]] = defaultdict(list)
+    for edge in column_edges(conn, every=True):
+        if edge.target_table in live:
+            into[edge.target_table].append(edge)
+        if edge.source_table in live:
+            out[edge.source_table].append(edge)
+    return {k: tuple(v) for k, v in into.items()}, {k: tuple(v) for k, v in out.items()}
 
 
 def _columns(conn: Connection) -> dict[Fqn, list[ColumnRecord]]:

@@ -21,6 +21,11 @@ import dagster as dg
 from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
 from dagster._utils.tags import is_valid_strict_tag_value, is_valid_tag_key
 
+from athena_catalog.defs.tables.readable import (
+    column_lineage_markdown,
+    downstream_markdown,
+    view_sql_markdown,
+)
 from athena_catalog.defs.tables.state import TableRecord, TablesState
 from athena_catalog.engines.records import ICEBERG, VIRTUAL_VIEW
 from athena_catalog.owners import table_owners
@@ -137,8 +142,21 @@ class AthenaTableTranslator:
             "partition_keys": [c.name for c in table.columns if c.is_partition_key],
             "athena_tags": dg.MetadataValue.json(other_tags) if other_tags else None,
             "cyclic_upstreams": sorted(state.cyclic_upstreams.get(table.fqn, ())),
+            **self._readable_lineage(table, state),
         }
         return metadata | {k: v for k, v in optional.items() if v}
+
+    def _readable_lineage(self, table: TableRecord, state: TablesState) -> dict[str, Any]:
+        """What the open-source UI shows of the lineage (it does not draw column lineage):
+        the edges into the table, the columns computed from its columns, a view's SQL."""
+        upstream = state.upstream_edges.get(table.fqn, ())
+        downstream = state.downstream_edges.get(table.fqn, ())
+        md = dg.MetadataValue.md
+        return {
+            "column_lineage_table": upstream and md(column_lineage_markdown(table.fqn, upstream)),
+            "downstream_impact": downstream and md(downstream_markdown(table.fqn, downstream)),
+            "view_sql": table.view_sql and md(view_sql_markdown(table.view_sql)),
+        }
 
     def get_deps(self, table: TableRecord, state: TablesState) -> list[dg.AssetKey]:
         """The keys of its upstream tables in the acyclic lineage graph. Override e.g. to

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.defs.markdown import md_table
 from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
+from athena_catalog.defs.tables.observations import observe_usage
 from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.store.history import history_rejects
 from athena_catalog.store.history import query_history as query_history_table
@@ -171,6 +172,7 @@ def table_usage(
     with catalog_store.open() as store:
         resolved = resolve_history(store)
         summary = aggregate(store, options)
+        observe_usage(context, store)
     if resolved.parse_errors:
         context.log.warning(
             counted(
