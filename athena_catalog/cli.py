@@ -100,13 +100,14 @@ def _materialize_demo() -> int:
     from athena_catalog.store import CatalogStore
     from athena_catalog.store.history import query_history, table_usage_daily
     from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
-    from athena_catalog.store.schema import catalog_columns, catalog_tables
+    from athena_catalog.store.schema import catalog_columns, catalog_tables, table_profiles
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     # The first history read covers the build night and the simulated days, which end the
     # day before the build; table_usage's default window covers them, as later runs' will.
     demo_jobs: list[tuple[str, dict[str, object]]] = [
         ("refresh_catalog", {"ops": {"query_history": {"config": {"query_log_days": DAYS + 2}}}}),
+        ("profile_tables", {}),
     ]
     for job_name, run_config in demo_jobs:
         result = defs.resolve_job_def(job_name).execute_in_process(
@@ -129,6 +130,7 @@ def _materialize_demo() -> int:
                 ("table-days of usage", table_usage_daily, []),
                 ("table lineage edges", lineage_table_edges, []),
                 ("column lineage edges", lineage_column_edges, []),
+                ("tables profiled", table_profiles, [table_profiles.c.error.is_(None)]),
             ]
         ]
     store.close()
