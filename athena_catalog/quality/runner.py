@@ -227,7 +227,10 @@ class _Run:
         context = gx.get_context(mode="ephemeral")
         with bind_datasource(context, self.sa_engine) as datasource:
             asset = datasource.add_table_asset(
-                "table", table_name=self.table.name, schema_name=self.table.database
+                "table",
+                # Bracketed: GX then always quotes it (unbracketed names are never quoted).
+                table_name=f'"{self.table.name}"',
+                schema_name=self.table.database,
             )
             batch = asset.add_batch_definition_whole_table("whole table").get_batch()
             return Validator(execution_engine=datasource.get_execution_engine(), batches=[batch])
