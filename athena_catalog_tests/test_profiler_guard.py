@@ -17,9 +17,9 @@ from botocore.awsrequest import AWSResponse
 from athena_catalog.engines.aws import AwsEngine, AwsSettings
 from athena_catalog.engines.contract import Engine
 from athena_catalog.engines.local import LocalEngine
-from athena_catalog.engines.records import Column, EngineError, Table
-from athena_catalog.profiler.cost_guard import estimate, glue_partition_filter
-from athena_catalog.profiler.options import PartitionIntervalType, parse_options
+from athena_catalog.engines.records import EngineError, Table
+from athena_catalog.profiler.cost_guard import estimate
+from athena_catalog.profiler.options import parse_options
 
 NOW = datetime(2024, 1, 4, 9, 30, tzinfo=UTC)
 DAYS = ("2024-01-01", "2024-01-02", "2024-01-03")
@@ -198,58 +198,6 @@ def test_samples_that_read_less_bring_it_under_and_bernoulli_does_not(case: Case
         assert found.runs and found.estimated_bytes == round(case.whole / 10)
     else:  # no row count in Glue: a LIMIT cannot be sized
         assert not found.runs and any("row count unknown" in n for n in found.notes)
-
-
-def test_glue_partition_filters_quote_their_literals() -> None:
-    table = Table(
-        "AwsDataCatalog",
-        "d",
-        "t",
-        "EXTERNAL_TABLE",
-        columns=(),
-    )
-    config = (
-        parse_options(
-            {
-                "table_config": [
-                    _partitioned(
-                        enable_partitioning=True,
-                        partition_column_name="dt",
-                        partition_interval_type="COLUMN-VALUE",
-                        partition_values=["x"],
-                    )
-                ]
-            }
-        )
-        .table_config[0]
-        .partition_config
-    )
-    assert config is not None
-    assert glue_partition_filter(table, config, NOW) == (
-        None,
-        "'dt' is not a partition key of awsdatacatalog.d.t",
-    )
-    keyed = Table(
-        "AwsDataCatalog",
-        "d",
-        "t",
-        "EXTERNAL_TABLE",
-        columns=(
-            Column("dt", "string", is_partition_key=True),
-            Column("Year", "int", is_partition_key=True),
-        ),
-    )
-    quoted = config.model_copy(update={"partition_values": ["it's"]})
-    assert glue_partition_filter(keyed, quoted, NOW) == ("dt IN ('it''s')", None)
-    years = config.model_copy(
-        update={
-            "partition_column_name": "year",
-            "partition_interval_type": PartitionIntervalType.INTEGER_RANGE,
-            "partition_integer_range_start": 2020,
-            "partition_integer_range_end": 2022,
-        }
-    )
-    assert glue_partition_filter(keyed, years, NOW) == ("year BETWEEN 2020 AND 2022", None)
 
 
 # -- aws only: where the numbers come from

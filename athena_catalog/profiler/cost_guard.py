@@ -11,25 +11,20 @@ parameters, an S3 listing, or the embedded engine's estimate).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from athena_catalog.engines.contract import Engine
 from athena_catalog.engines.records import EngineError, Table
 from athena_catalog.profiler.options import (
     GIB,
     PartitionConfig,
-    PartitionIntervalType,
-    PartitionIntervalUnit,
     ProfilerOptions,
     ProfileSampleType,
     SamplingMethodType,
     TableConfig,
 )
-
-# A partition key Glue's expression grammar can name unquoted.
-_GLUE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from athena_catalog.profiler.sql import ProfileConfigError, partition_filter
 
 
 @dataclass(frozen=True)
@@ -87,7 +82,7 @@ def estimate(engine: Engine, table: Table, options: ProfilerOptions, now: dateti
     size, rows, source = whole.size_bytes, whole.row_count, whole.source
     partition = config.partition_config if config else None
     if partition is not None and partition.enable_partitioning:
-        expression, why_not = glue_partition_filter(table, partition, now)
+        expression, why_not = _glue_filter(table, partition, now)
         if expression is None:
             notes.append(f"partition_config does not prune: {why_not}")
         else:
@@ -159,52 +154,17 @@ def _sampled(
     return size
 
 
-def glue_partition_filter(
+def _glue_filter(
     table: Table, config: PartitionConfig, now: datetime
 ) -> tuple[str | None, str | None]:
-    """``(expression, None)`` in Glue's GetPartitions grammar for the partitions the config
-    selects, or ``(None, why)`` when it selects no partitions (a data column, a key Glue's
-    grammar cannot name): then Athena reads every partition."""
-    column = config.partition_column_name or ""
-    key = next(
-        (c for c in table.columns if c.is_partition_key and c.name.lower() == column.lower()), None
-    )
-    if key is None:
-        return None, f"{column!r} is not a partition key of {table.fqn}"
-    if not _GLUE_KEY.match(key.name):
-        return None, f"partition key {key.name!r} cannot be named in a Glue partition filter"
-    name = key.name.lower()
-    numeric = key.data_type.lower().startswith(("tinyint", "smallint", "int", "bigint"))
-    kind = config.partition_interval_type
-    if kind == PartitionIntervalType.COLUMN_VALUE:
-        values = ", ".join(_literal(v, numeric) for v in config.partition_values or ())
-        return f"{name} IN ({values})", None
-    if kind == PartitionIntervalType.INTEGER_RANGE:
-        low, high = config.partition_integer_range_start, config.partition_integer_range_end
-        return f"{name} BETWEEN {_literal(low, numeric)} AND {_literal(high, numeric)}", None
-    if kind == PartitionIntervalType.TIME_UNIT:
-        interval, unit = config.partition_interval or 1, config.partition_interval_unit
-        return f"{name} >= {_literal(time_unit_start(now, interval, unit), False)}", None
-    return None, f"partition_interval_type {kind} selects no partitions"
-
-
-def time_unit_start(now: datetime, interval: int, unit: PartitionIntervalUnit | None) -> str:
-    """The first partition value a TIME-UNIT interval keeps, as ISO text (``yyyy-MM-dd``, or
-    ``yyyy-MM-dd HH:00:00`` for hours), which orders as the dates it names."""
-    if unit == PartitionIntervalUnit.HOUR:
-        start = (now - timedelta(hours=interval)).replace(minute=0, second=0, microsecond=0)
-        return start.strftime("%Y-%m-%d %H:00:00")
-    day = now.date()
-    if unit == PartitionIntervalUnit.MONTH:
-        months = day.year * 12 + day.month - 1 - interval
-        first = date(months // 12, months % 12 + 1, 1)
-        return first.isoformat()
-    if unit == PartitionIntervalUnit.YEAR:
-        return date(day.year - interval, 1, 1).isoformat()
-    return (day - timedelta(days=interval)).isoformat()
-
-
-def _literal(value: object, numeric: bool) -> str:
-    if numeric and isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    """``(expression, None)``: the profile's partition filter (``profiler.sql``'s, the one its
+    statements carry) in Glue's GetPartitions grammar; ``(None, why)`` when it selects no
+    partitions, so Athena reads them all."""
+    try:
+        found = partition_filter(table, config, now)
+    except ProfileConfigError as exc:
+        return None, str(exc)
+    expression = found.glue_expression()
+    if expression is None:
+        return None, f"{found.column!r} is not a partition key of {table.fqn}"
+    return expression, None
