@@ -120,6 +120,18 @@ def _path(value: str) -> Path:
     return Path(value)
 
 
+def _dbt_targets(value: str) -> tuple[str, ...]:
+    """dbt target folders or s3:// prefixes, separated by commas or ``os.pathsep``."""
+    # os.pathsep is ":" on POSIX: the one in "s3://" separates nothing.
+    parts = re.split(f",|{re.escape(os.pathsep)}(?!//)", value)
+    targets = tuple(t.strip() for t in parts)
+    targets = tuple(t for t in targets if t)
+    s3 = re.compile(r"s3://[^/\s]+(/\S*)?")
+    if any(t.lower().startswith("s3:") and not s3.fullmatch(t) for t in targets):
+        raise ValueError(value)
+    return targets
+
+
 _CRON_RULE = "a cron string of five fields (minute hour day month weekday) or an alias (@daily)"
 # STS's pattern for role session names and source identities.
 _STS_NAME = r"[\w+=,.@-]{2,64}"
@@ -218,6 +230,14 @@ QUALITY_CRON = Setting(
     _CRON_RULE,
     _cron,
 )
+DBT_TARGETS: Setting[tuple[str, ...]] = Setting(
+    "ATHENA_CATALOG_DBT_TARGET",
+    (),
+    "the dbt target folders `dbt_artifacts` reads (several: one per dbt project)",
+    "folders or s3:// prefixes (s3://bucket/prefix/), separated by commas or os.pathsep"
+    " (: or ;)",
+    _dbt_targets,
+)
 # Usage schedule preset -> its default cron (UTC), and the variable that changes it.
 USAGE_PRESETS = {"hourly": "5 * * * *", "daily": "15 4 * * *", "weekly": "30 4 * * 1"}
 USAGE_CRONS = {
@@ -263,6 +283,7 @@ ALL: tuple[Setting[Any], ...] = (
     *USAGE_CRONS.values(),
     QUALITY_FILE,
     QUALITY_CRON,
+    DBT_TARGETS,
 )
 
 

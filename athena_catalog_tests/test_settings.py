@@ -56,6 +56,12 @@ BAD = [
     ("ATHENA_CATALOG_USAGE_DAILY_CRON", "61 4 * * *", CRON_RULE),
     ("ATHENA_CATALOG_USAGE_WEEKLY_CRON", "0 4 * *", CRON_RULE),
     ("ATHENA_CATALOG_QUALITY_CRON", "hourly", CRON_RULE),
+    (
+        "ATHENA_CATALOG_DBT_TARGET",
+        "dbt/target,s3://",
+        "folders or s3:// prefixes (s3://bucket/prefix/), separated by commas or os.pathsep"
+        " (: or ;)",
+    ),
 ]
 
 
@@ -111,6 +117,7 @@ def test_defaults() -> None:
         "ATHENA_CATALOG_USAGE_WEEKLY_CRON": "30 4 * * 1",
         "ATHENA_CATALOG_QUALITY_FILE": Path("quality.yaml"),
         "ATHENA_CATALOG_QUALITY_CRON": "0 6 * * *",
+        "ATHENA_CATALOG_DBT_TARGET": (),
     }
     assert build_new_queries_sensor().minimum_interval_seconds == 300
     assert refresh_catalog_schedule().cron_schedule == "0 3 * * *"

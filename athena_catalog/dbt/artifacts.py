@@ -173,7 +173,8 @@ def load_json(name: str, data: bytes) -> _At:
         return _At(name, "$", json.loads(text))
     except json.JSONDecodeError as e:
         where = _path_at(text, e.pos)
-        reason = "truncated JSON" if e.pos >= len(text.rstrip()) else f"invalid JSON ({e.msg})"
+        cut = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
+        reason = "truncated JSON" if cut else f"invalid JSON ({e.msg})"
         raise ArtifactError(
             f"{name}: {where}: {reason} at line {e.lineno} column {e.colno}"
         ) from None

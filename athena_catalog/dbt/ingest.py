@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 
 from athena_catalog.dbt.artifacts import DbtArtifacts, DbtNode, DbtResult
 from athena_catalog.dbt.lineage import DbtLineage, dbt_lineage
-from athena_catalog.dbt.mapping import Mapped, map_nodes, node_owners, node_relation, test_target
+from athena_catalog.dbt.mapping import Mapped, map_nodes, node_owners, node_relation, tested_node
 from athena_catalog.lineage.result import LineageSchema
 from athena_catalog.store.connection import CatalogStore
 from athena_catalog.store.dbt import (
@@ -128,7 +128,7 @@ def _apply(conn: Connection, artifacts: DbtArtifacts, now: datetime) -> ProjectO
 def _target_relation(artifacts: DbtArtifacts, node: DbtNode) -> str | None:
     """The fqn a node's table is at: its own relation, or for a test the tested node's."""
     if node.resource_type == "test":
-        target = test_target(artifacts, node)
+        target = tested_node(artifacts, node)
         tested = artifacts.nodes.get(target) if target else None
         node = tested if tested is not None else node
     rel = node_relation(node)
@@ -153,7 +153,7 @@ def _node_row(artifacts: DbtArtifacts, node: DbtNode, mapped: Mapped) -> dict[st
         "raw_code": node.raw_code,
         "compiled_code": node.compiled_code,
         "depends_on": list(node.depends_on),
-        "attached_node": test_target(artifacts, node) if node.resource_type == "test" else None,
+        "attached_node": tested_node(artifacts, node) if node.resource_type == "test" else None,
         "column_name": node.column_name,
         "test_name": node.test_name,
     }

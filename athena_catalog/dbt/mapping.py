@@ -127,7 +127,7 @@ def map_nodes(artifacts: DbtArtifacts, catalog_tables: Iterable[str]) -> Mapped:
     return Mapped(tables, missing, tuple(ephemeral))
 
 
-def test_target(artifacts: DbtArtifacts, test: DbtNode) -> str | None:
+def tested_node(artifacts: DbtArtifacts, test: DbtNode) -> str | None:
     """The node a test checks: its ``attached_node``, else (a singular test) the first model,
     seed, snapshot or source it depends on."""
     if test.attached_node:

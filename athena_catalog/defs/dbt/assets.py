@@ -5,8 +5,6 @@ Thin wiring over :mod:`athena_catalog.dbt.artifacts` (reading and checking) and
 resource's boto3 session (its keys, profile or assumed role).
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import dagster as dg

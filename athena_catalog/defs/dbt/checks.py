@@ -12,8 +12,6 @@ An evaluation reports the newest stored dbt result of each selected test: ``pass
 ``skipped`` (or a test never run) yields nothing, which Dagster records as skipped.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -26,6 +24,7 @@ from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.defs.tables.state import TablesState
 from athena_catalog.defs.tables.translator import AthenaTableTranslator
 from athena_catalog.store.dbt import DbtTest, DbtTestResult, latest_results
+from athena_catalog.timeutil import as_utc
 
 PREFIX = "dbt_"
 FRESHNESS = "dbt_freshness"
@@ -115,7 +114,7 @@ def check_result(
         "dbt_status": result.status,
         "dbt_unique_id": test.unique_id,
         "dbt_invocation_id": result.invocation_id,
-        "dbt_evaluated_at": dg.MetadataValue.timestamp(result.evaluated_at),
+        "dbt_evaluated_at": dg.MetadataValue.timestamp(as_utc(result.evaluated_at)),
     }
     optional = {
         "column": test.column_name,

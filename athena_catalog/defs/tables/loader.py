@@ -27,3 +27,20 @@ def athena_table_specs(
     state = read_tables_state(store_url, limit)
     translator = translator or AthenaTableTranslator()
     return [translator.get_asset_spec(table, state) for table in state.tables.values()]
+
+
+def yield_to_materialized(defs: dg.Definitions) -> dg.Definitions:
+    """``defs`` without the external specs whose key one of its assets materializes (a dbt
+    model run by dagster-dbt with :class:`AthenaDbtTranslator`'s keys): that asset stands for
+    the table instead of clashing with its spec."""
+    from dagster_shared.record import replace
+
+    assets = list(defs.assets or ())
+    materialized = {
+        key
+        for a in assets
+        if isinstance(a, dg.AssetsDefinition) and a.is_materializable
+        for key in a.keys
+    }
+    kept = [a for a in assets if not (isinstance(a, dg.AssetSpec) and a.key in materialized)]
+    return defs if len(kept) == len(assets) else replace(defs, assets=kept)

@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from athena_catalog import settings
 from athena_catalog.lineage.acyclic import Edge, acyclic_deps
 from athena_catalog.store.connection import default_store_url, redact_url
+from athena_catalog.store.dbt import DbtDocs, DbtTest, read_dbt_state
 from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
 from athena_catalog.store.lineage_reads import ColumnEdge, column_edges
 from athena_catalog.store.schema import catalog_columns, catalog_tables
@@ -58,6 +59,7 @@ class TableRecord:
     owner: str | None = None  # Glue's Owner
     tags: Mapping[str, str] = field(default_factory=dict)
     columns: tuple[ColumnRecord, ...] = ()
+    dbt: DbtDocs | None = None  # its dbt model's (or source's) docs, see athena_catalog.dbt
     view_sql: str | None = None
 
 
@@ -70,6 +72,7 @@ class TablesState:
     cyclic_upstreams: Mapping[Fqn, frozenset[Fqn]] = field(default_factory=dict)
     # target fqn -> target column -> its source columns
     column_lineage: Mapping[Fqn, Mapping[str, frozenset[ColumnRef]]] = field(default_factory=dict)
+    dbt_tests: tuple[DbtTest, ...] = ()  # dbt tests on live tables: asset checks (defs/dbt)
     # Every column edge into (upstream) and out of (downstream) each live table, with its kind
     # and when it was last seen: the readable lineage of the table's page.
     upstream_edges: Mapping[Fqn, tuple[ColumnEdge, ...]] = field(default_factory=dict)
@@ -138,6 +141,7 @@ def _read(conn: Connection) -> TablesState:
         .order_by(t.fqn)
     ).all()
     columns = _columns(conn)
+    dbt_docs, dbt_tests = read_dbt_state(conn, [row.fqn for row in rows])
     tables = {
         row.fqn: TableRecord(
             fqn=row.fqn,
@@ -151,6 +155,7 @@ def _read(conn: Connection) -> TablesState:
             owner=row.owner,
             tags={k: str(v) for k, v in (row.tags or {}).items()},
             columns=tuple(columns.get(row.fqn, ())),
+            dbt=dbt_docs.get(row.fqn),
             view_sql=row.view_sql,
         )
         for row in rows
@@ -167,6 +172,7 @@ def _read(conn: Connection) -> TablesState:
             for fqn, by_column in column_lineage.items()
         },
         upstream_edges=upstream,
+        dbt_tests=tuple(dbt_tests),
         downstream_edges=downstream,
     )
 

@@ -21,6 +21,7 @@ import dagster as dg
 from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
 from dagster._utils.tags import is_valid_strict_tag_value, is_valid_tag_key
 
+from athena_catalog.defs.dbt.docs import dbt_column_description, dbt_description, dbt_metadata
 from athena_catalog.defs.tables.readable import (
     column_lineage_markdown,
     downstream_markdown,
@@ -79,7 +80,7 @@ class AthenaTableTranslator:
         def get_description(self, table):
             return f"{table.description or ''} ({table.location})"
         """
-        return table.description or None
+        return dbt_description(table.dbt, table.description)
 
     def get_owners(self, table: TableRecord) -> list[str]:
         """From the ``owner`` tag, else the Glue owner, as ``team:<name>`` or an e-mail (see
@@ -88,7 +89,8 @@ class AthenaTableTranslator:
         def get_owners(self, table):
             return ["team:finance"] if table.database == "finance" else []
         """
-        return table_owners(table.owner, table.tags)
+        dbt = list(table.dbt.owners) if table.dbt else []
+        return list(dict.fromkeys([*table_owners(table.owner, table.tags), *dbt]))
 
     def get_tags(self, table: TableRecord) -> dict[str, str]:
         """The Athena tags Dagster accepts as tags; the others (spaces, colons, accents,
@@ -123,7 +125,11 @@ class AthenaTableTranslator:
         """
         schema = dg.TableSchema(
             columns=[
-                dg.TableColumn(c.name, c.data_type, description=c.description)
+                dg.TableColumn(
+                    c.name,
+                    c.data_type,
+                    description=dbt_column_description(table.dbt, c.name, c.description),
+                )
                 for c in table.columns
             ]
         )
@@ -143,6 +149,7 @@ class AthenaTableTranslator:
             "athena_tags": dg.MetadataValue.json(other_tags) if other_tags else None,
             "cyclic_upstreams": sorted(state.cyclic_upstreams.get(table.fqn, ())),
             **self._readable_lineage(table, state),
+            **dbt_metadata(table.dbt),
         }
         return metadata | {k: v for k, v in optional.items() if v}
 
