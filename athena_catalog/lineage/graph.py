@@ -51,6 +51,7 @@ class LineageBatch:
     outcomes: dict[str, str] = field(default_factory=dict)  # query id -> outcome
     fingerprints: dict[str, str] = field(default_factory=dict)  # query id -> fingerprint
     cache_rows: list[dict[str, Any]] = field(default_factory=list)  # new parse cache rows
+    views: dict[str, LineageResult] = field(default_factory=dict)  # view fqn -> its parse
     parsed: int = 0
     cache_hits: int = 0
 
@@ -152,6 +153,7 @@ class LineageAnalyser:
             todo.setdefault(fp, (sql, v.catalog.lower(), v.database.lower()))
         results = self.results(todo, read_cache, batch)
         for v, fp in keyed:
+            batch.views[v.fqn] = results[fp]
             batch.outcomes[v.fqn] = outcome(results[fp])
             batch.add(results[fp], "view", EdgeStats(v.first_seen, v.last_seen, 0, None))
         return batch

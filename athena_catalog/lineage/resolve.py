@@ -5,8 +5,9 @@ Every ``query_history`` row not resolved under the current parser version is res
 statement's fingerprint (parser version, context, normalized text) is looked up in the parse
 cache (``lineage_parse_cache``), whose rows hold while the schemas of the tables they touch
 are unchanged; only misses are parsed. One write transaction per chunk stores, for usage, the
-tables each query read and wrote and its join keys (``query_tables``, ``query_joins``) and, for
-lineage, the statement's outcome (``lineage_statements``) and its edges. ``table_usage`` and
+tables each query read and wrote, its join keys and the columns it read and how, resolved
+through views (``query_tables``, ``query_joins``, ``query_columns``) and, for lineage, the
+statement's outcome (``lineage_statements``) and its edges. ``table_usage`` and
 ``lineage`` both call :func:`resolve_history` under the store's write lock: whichever runs
 first does the work, the other finds it done.
 
@@ -67,6 +68,7 @@ from athena_catalog.store.lineage import (
     restate,
     write_cache,
 )
+from athena_catalog.usage.columns import ViewColumns, column_rows, usage_columns
 
 DEFAULT_DATABASE = "default"
 ANALYSED = ("ok", "no lineage")
@@ -164,6 +166,7 @@ def resolve_history(
     analyser = LineageAnalyser(schema, workers=workers, timeout_s=timeout_s, now=now)
     stats = ResolveStats()
     after = ""
+    views: ViewColumns | None = None
     while True:
         with store.read() as conn:
             rows = conn.execute(
@@ -174,12 +177,18 @@ def resolve_history(
             ).all()
             if not rows:
                 break
+            if views is None:  # the views' parses, for column usage through them
+                parsed = analyser.views(read_views(conn), lambda fps: read_cache(conn, fps))
+                views = ViewColumns(parsed.views)
             after = rows[-1].query_id
             chunk = _Chunk(rows)
             batch = LineageBatch()
             results = analyser.results(chunk.todo, lambda fps: read_cache(conn, fps), batch)
         with store.write() as conn:
-            if _save(conn, chunk, results, batch, schema, version, now, stats):
+            if parsed.cache_rows:
+                write_cache(conn, parsed.cache_rows)
+                parsed.cache_rows = []
+            if _save(conn, chunk, results, batch, schema, views, version, now, stats):
                 stats.parsed += batch.parsed
                 stats.cache_hits += batch.cache_hits
     with store.write() as conn:
@@ -232,6 +241,7 @@ def _save(
     results: dict[str, LineageResult],
     batch: LineageBatch,
     schema: LineageSchema,
+    views: ViewColumns,
     version: str,
     now: datetime,
     stats: ResolveStats,
@@ -245,6 +255,8 @@ def _save(
     counted = analysed(conn, [r.query_id for r in rows if chunk.for_lineage(r)])
     tables: list[dict[str, Any]] = []
     joins: list[dict[str, Any]] = []
+    columns: list[dict[str, Any]] = []
+    read_columns: dict[str, dict[tuple[str, str], set[str]]] = {}  # fingerprint -> columns
     shapes: dict[str, str] = {}
     marks: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
@@ -269,6 +281,9 @@ def _save(
                     stats.unparsed.append((row.query_id, found.error))
             shapes.setdefault(fp, fingerprints.normalize(row.query))
             tables += _table_rows(row, fp, found)
+            if fp not in read_columns:
+                read_columns[fp] = usage_columns(result, views)
+            columns += column_rows(row.query_id, read_columns[fp])
             joins += [
                 {"query_id": row.query_id, "left_fqn": a, "right_fqn": b, "columns": cols}
                 for a, b, cols in found.joins
@@ -289,7 +304,7 @@ def _save(
                 at = row.submitted_at
                 edges.add(result, "query", EdgeStats(at, at, 1, row.query_id))
     write_cache(conn, batch.cache_rows)
-    replace_usage(conn, (r.query_id for r in rows), tables, joins, shapes)
+    replace_usage(conn, (r.query_id for r in rows), tables, joins, shapes, columns)
     merge_edges(conn, lineage_table_edges, edges.table_edges)
     merge_edges(conn, lineage_column_edges, edges.column_edges)
     record_statements(conn, new)

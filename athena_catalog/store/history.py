@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
 
 from athena_catalog.store.schema import (
+    column_usage_daily,
     history_cursors,
     history_rejects,
+    query_columns,
     query_fingerprints,
     query_history,
     query_joins,
@@ -98,18 +100,21 @@ def replace_usage(
     tables: list[dict[str, Any]],
     joins: list[dict[str, Any]],
     shapes: dict[str, str],
+    columns: list[dict[str, Any]],
 ) -> None:
-    """Replace the read/write sets and join keys of ``query_ids`` (resolved again or for the
-    first time) and add the normalized text of new fingerprints."""
+    """Replace the read/write sets, join keys and columns read of ``query_ids`` (resolved
+    again or for the first time) and add the normalized text of new fingerprints."""
     ids = list(query_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        conn.execute(delete(query_tables).where(query_tables.c.query_id.in_(chunk)))
-        conn.execute(delete(query_joins).where(query_joins.c.query_id.in_(chunk)))
+        for table in (query_tables, query_joins, query_columns):
+            conn.execute(delete(table).where(table.c.query_id.in_(chunk)))
     if tables:
         conn.execute(dialect_insert(conn, query_tables).on_conflict_do_nothing(), tables)
     if joins:
         conn.execute(dialect_insert(conn, query_joins).on_conflict_do_nothing(), joins)
+    if columns:
+        conn.execute(insert(query_columns), columns)
     if shapes:
         conn.execute(
             dialect_insert(conn, query_fingerprints).on_conflict_do_nothing(),
@@ -137,10 +142,12 @@ def mark_resolved(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 __all__ = [
+    "column_usage_daily",
     "dialect_insert",
     "history_cursors",
     "history_rejects",
     "mark_resolved",
+    "query_columns",
     "query_fingerprints",
     "query_history",
     "query_joins",

@@ -7,6 +7,10 @@ shares with lineage (one parse per distinct statement, one cache). ``aggregate``
 ``table_usage_daily`` and ``work_group_cost_daily`` for the days of the window, and the
 summary, joins and top queries over the whole window.
 
+Column usage (``athena_catalog.usage.columns``): ``column_usage_daily`` is rebuilt for the
+window's days from ``query_columns``, and the summary carries each read table's columns by use
+and its columns never read.
+
 Joins are the parser's join keys (columns equated in join conditions), one ``query_joins``
 row per query and column pair; ``table_joins`` counts the queries per table pair and column
 pair, so a pair of tables joined on several columns has a row for each.
@@ -46,7 +50,9 @@ from athena_catalog.store.history import (
     table_usage_summary,
     work_group_cost_daily,
 )
+from athena_catalog.store.lineage import read_schema
 from athena_catalog.store.schema import catalog_tables
+from athena_catalog.usage.columns import TableColumnUsage, aggregate_columns, table_column_usage
 
 TB = 10**12
 SIZE_PARAMETERS = ("totalSize", "rawDataSize")  # Hive / Glue statistics, where present
@@ -81,6 +87,8 @@ class UsageSummary:
     top_cost: list[dict[str, Any]] = field(default_factory=list)
     work_groups: list[dict[str, Any]] = field(default_factory=list)
     joins: list[dict[str, Any]] = field(default_factory=list)
+    # Per table read in the window: its columns by use, and those never read.
+    columns: dict[str, TableColumnUsage] = field(default_factory=dict)
 
 
 def aggregate(store: CatalogStore, options: UsageOptions, top: int = 10) -> UsageSummary:
@@ -149,6 +157,7 @@ def aggregate(store: CatalogStore, options: UsageOptions, top: int = 10) -> Usag
             )
         )
         summary = _summary(conn, options, start, price)
+        aggregate_columns(conn, start)
         _rebuild_joins(conn, start)
         _rebuild_top_queries(conn, start, options.top_queries_per_table)
     return _report(store, summary, start, price, top)
@@ -325,6 +334,7 @@ def _report(
             )
         ).scalar_one()
         out.self_cost_usd = float(self_billed) * price
+        out.columns = table_column_usage(conn, start, read_schema(conn))
         out.joins = [
             dict(row._mapping)
             for row in conn.execute(

@@ -18,6 +18,7 @@ from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.store.history import history_rejects
 from athena_catalog.store.history import query_history as query_history_table
 from athena_catalog.usage.aggregate import UsageOptions, UsageSummary, aggregate
+from athena_catalog.usage.columns import ColumnCounts
 from athena_catalog.usage.ingest import IngestOptions, IngestStats, ingest
 
 GROUP = "usage"
@@ -155,7 +156,8 @@ def _history_metadata(stats: IngestStats, total: int) -> dict[str, Any]:
     deps=[query_history],
     description=(
         "Per table and day: reads, writes, work groups, bytes and cost; popularity, joins, top "
-        "queries, unused tables and cost per work group over the window."
+        "queries, unused tables and cost per work group over the window; per column and day: "
+        "selects, filters, joins, group and order keys."
     ),
 )
 def table_usage(
@@ -196,7 +198,40 @@ def table_usage(
             "parse_errors": resolved.parse_errors,
             "unparsed_queries": examples_table(["query id", "reason"], resolved.unparsed),
             "summary": dg.MetadataValue.md(_usage_markdown(summary)),
+            "columns_never_read": sum(len(u.never_read) for u in summary.columns.values()),
+            "column_usage": dg.MetadataValue.md(_columns_markdown(summary)),
         }
+    )
+
+
+COLUMN_USAGE_ROWS = 50  # tables shown, most queried first; the store has them all
+
+
+def _columns_markdown(summary: UsageSummary) -> str:
+    """Per table read in the window: most and least used columns (queries touching each),
+    and the cataloged columns no query read (candidates to drop)."""
+
+    def shown(columns: list[ColumnCounts]) -> str:
+        return ", ".join(f"{c.name} ({c.queries})" for c in columns) or "-"
+
+    tables = sorted(
+        summary.columns.values(),
+        key=lambda u: (-sum(c.queries for c in u.read), u.table_fqn),
+    )
+    rows: list[list[object]] = [
+        [u.table_fqn, shown(u.most_used()), shown(u.least_used()), ", ".join(u.never_read) or "-"]
+        for u in tables[:COLUMN_USAGE_ROWS]
+    ]
+    more = len(tables) - COLUMN_USAGE_ROWS
+    note = (
+        f"\n\n{more} more tables: `SELECT * FROM column_usage_daily` in the store."
+        if more > 0
+        else ""
+    )
+    return (
+        "**Columns by use** (queries touching each, over the window)\n\n"
+        + md_table(["table", "most used", "least used", "never read"], rows)
+        + note
     )
 
 

@@ -1,0 +1,177 @@
+"""Column-level usage: which columns each read touched and how (selected, filtered on, joined
+on, grouped by, ordered by), resolved through views to the base tables' columns, and their
+daily aggregate over the usage window.
+
+The parser gives each statement's roles on the columns of the tables it names, through CTEs,
+derived tables and subqueries (``LineageResult.roles``). A view it names is resolved here,
+from the view's own parse: a column read through a view counts for the view's column and, with
+the same roles, for every column it is computed from; the view's own WHERE, joins, GROUP BY
+and ORDER BY run whenever the view is read, so they count as filter, join, group and order use
+of their columns for every query reading the view. Nested views resolve transitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, case, delete, func, insert, select
+
+from athena_catalog.lineage.result import LineageResult
+from athena_catalog.markers import SOURCE_SELF
+from athena_catalog.names import split_column_ref
+from athena_catalog.store.history import column_usage_daily, query_columns, query_history
+
+# Parser role -> (query_columns flag, column_usage_daily count)
+FLAGS = {
+    "select": ("selected", "select_count"),
+    "filter": ("filtered", "filter_count"),
+    "join": ("joined", "join_count"),
+    "group": ("grouped", "group_by_count"),
+    "order": ("ordered", "order_by_count"),
+}
+COUNTS = tuple(count for _, count in FLAGS.values())
+Key = tuple[str, str]  # (table fqn, column)
+
+
+class ViewColumns:
+    """Resolves a statement's column roles through the views it reads, from their parses."""
+
+    def __init__(self, views: Mapping[str, LineageResult]):
+        self.views = {fqn.lower(): result for fqn, result in views.items()}
+
+    def expand(self, roles: Mapping[str, Iterable[str]]) -> dict[Key, set[str]]:
+        """``{(table fqn, column): roles}``: the statement's own, plus those reached through
+        each view it reads."""
+        found: dict[Key, set[str]] = {}
+        read: set[str] = set()
+        for ref, used in roles.items():
+            self._add(split_column_ref(ref), set(used), found, read, frozenset())
+        applied: set[str] = set()
+        while read - applied:  # each view read applies its own clauses, once
+            view = min(read - applied)
+            applied.add(view)
+            for ref, used in self.views[view].roles.items():
+                clauses = set(used) - {"select"}
+                if clauses:
+                    self._add(split_column_ref(ref), clauses, found, read, frozenset({view}))
+        return found
+
+    def _add(
+        self,
+        key: Key,
+        used: set[str],
+        found: dict[Key, set[str]],
+        read: set[str],
+        trail: frozenset[str],
+    ) -> None:
+        found.setdefault(key, set()).update(used)
+        table, column = key
+        view = self.views.get(table)
+        if view is None or table in trail:  # a base table, or a view defined through itself
+            return
+        read.add(table)
+        for dep in view.columns.get(column, ()):
+            self._add(split_column_ref(dep), used, found, read, trail | {table})
+
+
+def usage_columns(result: LineageResult, views: ViewColumns) -> dict[Key, set[str]]:
+    """The columns a statement read, and how; CREATE VIEW reads nothing (its query runs when
+    the view is read)."""
+    if result.statement == "view" or not result.roles:
+        return {}
+    return views.expand(result.roles)
+
+
+def column_rows(query_id: str, columns: Mapping[Key, set[str]]) -> list[dict[str, Any]]:
+    """``query_columns`` rows of one query."""
+    return [
+        {"query_id": query_id, "table_fqn": table, "column_name": column}
+        | {flag: role in used for role, (flag, _) in FLAGS.items()}
+        for (table, column), used in sorted(columns.items())
+    ]
+
+
+def aggregate_columns(conn: Connection, start: date) -> None:
+    """Rebuild ``column_usage_daily`` for the days from ``start``: per column and day, the
+    queries using it in each role and the queries touching it."""
+    q, h = query_columns.c, query_history.c
+    conn.execute(delete(column_usage_daily).where(column_usage_daily.c.day >= start))
+    counts = [func.sum(case((q[flag], 1), else_=0)) for flag, _ in FLAGS.values()]
+    conn.execute(
+        insert(column_usage_daily).from_select(
+            ["table_fqn", "column_name", "day", *COUNTS, "queries"],
+            select(q.table_fqn, q.column_name, h.day, *counts, func.count())
+            .select_from(query_columns.join(query_history, h.query_id == q.query_id))
+            .where(h.day >= start, h.source != SOURCE_SELF)
+            .group_by(q.table_fqn, q.column_name, h.day),
+        )
+    )
+
+
+@dataclass
+class ColumnCounts:
+    name: str
+    queries: int = 0
+    select_count: int = 0
+    filter_count: int = 0
+    join_count: int = 0
+    group_by_count: int = 0
+    order_by_count: int = 0
+
+
+@dataclass
+class TableColumnUsage:
+    """One table's columns over the window: those read, most used first, and the cataloged
+    columns no query read (candidates to drop)."""
+
+    table_fqn: str
+    read: list[ColumnCounts] = field(default_factory=list)
+    never_read: list[str] = field(default_factory=list)
+
+    def most_used(self, n: int = 3) -> list[ColumnCounts]:
+        return self.read[:n]
+
+    def least_used(self, n: int = 3) -> list[ColumnCounts]:
+        """The read columns used least, least first (none already among the most used)."""
+        rest = self.read[min(n, len(self.read)) :]
+        return sorted(rest, key=lambda c: (c.queries, c.name))[:n]
+
+
+def table_column_usage(
+    conn: Connection,
+    start: date,
+    schema: Mapping[str, Mapping[str, str]],
+    tables: Iterable[str] | None = None,
+) -> dict[str, TableColumnUsage]:
+    """Column usage per table from ``column_usage_daily`` over the days from ``start``, for
+    ``tables`` (default: every table with a column read); ``schema`` (``{fqn: {column:
+    type}}``, the crawled columns) says which columns exist, so which were never read."""
+    d = column_usage_daily.c
+    query = (
+        select(
+            d.table_fqn,
+            d.column_name,
+            func.sum(d.queries),
+            *(func.sum(d[n]) for n in COUNTS),
+        )
+        .where(d.day >= start)
+        .group_by(d.table_fqn, d.column_name)
+    )
+    wanted = None if tables is None else {t.lower() for t in tables}
+    if wanted is not None:
+        query = query.where(d.table_fqn.in_(sorted(wanted)))
+    found: dict[str, TableColumnUsage] = {fqn: TableColumnUsage(fqn) for fqn in wanted or ()}
+    for fqn, column, queries, *counts in conn.execute(query):
+        usage = found.setdefault(fqn, TableColumnUsage(fqn))
+        values = dict(
+            zip((n for _, n in FLAGS.values()), (int(c or 0) for c in counts), strict=True)
+        )
+        usage.read.append(ColumnCounts(column, int(queries or 0), **values))
+    for fqn, usage in found.items():
+        usage.read.sort(key=lambda c: (-c.queries, c.name))
+        seen = {c.name for c in usage.read}
+        usage.never_read = [c for c in schema.get(fqn, {}) if c not in seen]
+    return found
