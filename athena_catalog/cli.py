@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,7 +95,7 @@ def _materialize_demo() -> int:
     os.environ["ATHENA_CATALOG_ENGINE"] = "local"  # the demo never touches AWS
     import dagster as dg
 
-    from athena_catalog.definitions import defs
+    from athena_catalog.definitions import build_defs, defs
     from athena_catalog.demo.workload import DAYS
     from athena_catalog.store import CatalogStore
     from athena_catalog.store.history import query_history, table_usage_daily
@@ -116,6 +116,11 @@ def _materialize_demo() -> int:
         if not result.success:
             print(f"The demo's {job_name} run failed; see the errors above.", file=sys.stderr)
             return 1
+    # Checks are declared from the store's tables: loaded again now that the crawl filled it.
+    quality = build_defs().resolve_job_def("data_quality")
+    if not quality.execute_in_process(instance=instance, raise_on_error=False).success:
+        print("The demo's data_quality run failed; see the errors above.", file=sys.stderr)
+        return 1
     store = CatalogStore()
     with store.read() as conn:
         lines = [
@@ -133,12 +138,25 @@ def _materialize_demo() -> int:
                 ("tables profiled", table_profiles, [table_profiles.c.error.is_(None)]),
             ]
         ]
+        checks = _quality_lines(conn)
     store.close()
     print(f"Catalog materialized into {store.url}:")
     for label, n in lines:
         print(f"  {label:<22} {n:>7,}")
+    print("Data-quality checks (quality.yaml) per table:")
+    print("\n".join(checks))
     print("Open the Dagster UI with `make ui`, then http://127.0.0.1:3000")
     return 0
+
+
+def _quality_lines(conn: Connection) -> list[str]:
+    """Passed and failed checks per table, by each check's latest evaluation."""
+    from athena_catalog.store.quality import latest_results
+
+    counts: dict[str, list[int]] = {}
+    for (fqn, _), result in sorted(latest_results(conn).items()):
+        counts.setdefault(fqn, [0, 0])[0 if result.passed else 1] += 1
+    return [f"  {fqn:<44} {ok:>3} passed {bad:>3} failed" for fqn, (ok, bad) in counts.items()]
 
 
 def _upgrade_store(url: str | None) -> int:

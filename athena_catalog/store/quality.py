@@ -47,7 +47,7 @@ def _row(outcome: Outcome, evaluated_at: datetime, run_id: str | None) -> dict[s
         "column_name": case.column_name,
         "evaluated_at": evaluated_at,
         "passed": outcome.passed,
-        "severity": case.severity,
+        "severity": outcome.severity or case.severity,
         "observed_value": outcome.observed_value,
         "element_count": outcome.element_count,
         "unexpected_count": outcome.unexpected_count,

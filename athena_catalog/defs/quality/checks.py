@@ -168,7 +168,7 @@ def check_result(outcome: Outcome, key: dg.AssetKey) -> dg.AssetCheckResult:
         asset_key=key,
         check_name=case.name,
         passed=outcome.passed,
-        severity=SEVERITY[case.severity],
+        severity=SEVERITY[outcome.severity or case.severity],
         metadata=metadata,
         description=outcome.error,
     )
