@@ -25,6 +25,7 @@ from athena_catalog.store.history import column_usage_daily, query_columns
 from athena_catalog.store.history import query_history as history_table
 from athena_catalog.usage.columns import ViewColumns
 from athena_catalog_tests.demo_fixtures import RUN_CONFIG, materialized_demo
+from athena_catalog_tests.test_parse_pipeline import run
 
 A, B, V, W = (f"awsdatacatalog.raw.{t}" for t in ("a", "b", "v", "w"))
 FILTERED = "SELECT v FROM raw.a WHERE id > {n} ORDER BY v"
@@ -63,21 +64,6 @@ def lake(store_url: str, tmp_path: Path) -> dict[str, Any]:
     lake = {"home": tmp_path, "url": store_url}
     run(lake, [metadata, query_history, table_usage])
     return lake
-
-
-def run(lake: dict[str, Any], assets: list) -> dg.ExecuteInProcessResult:
-    names = {a.node_def.name for a in assets}
-    config = {"query_history": {"config": {"query_log_days": 30}}}
-    result = dg.materialize(
-        assets,
-        resources={
-            "athena": AthenaResource(engine="local", local_home=str(lake["home"])),
-            "catalog_store": CatalogStoreResource(url=lake["url"]),
-        },
-        run_config={"ops": {k: v for k, v in config.items() if k in names}},
-    )
-    assert result.success
-    return result
 
 
 def stored(url: str) -> dict[str, Any]:

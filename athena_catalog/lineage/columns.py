@@ -32,7 +32,7 @@ _STAR_UNKNOWN = "unknown columns: SELECT * over a table not in the schema"
 _UNNAMED = "athena_unnamed"  # an output Athena names _colN
 _ALIAS_REF = "athena_alias_ref"  # a column naming another output of its own SELECT
 # Qualification, strictest first, as (allow partial qualification, qualify columns): a
-# failure retries with the next on a fresh copy; the last qualifies only the tables.
+# failure retries with the next; the last qualifies only the tables.
 _QUALIFY_FALLBACKS = ((False, True), (True, True), (True, False))
 
 
@@ -106,14 +106,14 @@ def _unwrap(query: exp.Query) -> tuple[exp.Query, list[exp.Order]]:
 def _qualified(
     query: exp.Query, schema: LineageSchema, catalog: str, database: str
 ) -> tuple[exp.Expr | None, list[str]]:
-    """The query qualified as fully as it allows, and what stopped full qualification."""
-    pristine = query.copy()
+    """The query qualified as fully as it allows, and what stopped full qualification. A
+    retry runs on what the failed attempt left: qualification only completes names, so what
+    it did before failing holds (and copying every statement in case would cost more)."""
     failure = None
-    for i, (partial, columns) in enumerate(_QUALIFY_FALLBACKS):
-        candidate = query if i == 0 else pristine.copy()
+    for partial, columns in _QUALIFY_FALLBACKS:
         try:
-            qualified = qualify(
-                candidate,
+            query = qualify(
+                query,
                 dialect=DIALECT,
                 schema=schema.mapping,
                 catalog=catalog,
@@ -128,7 +128,7 @@ def _qualified(
         except SqlglotError as e:
             failure = failure or _first_line(e)
             continue
-        return qualified, [] if failure is None else [f"unresolved columns: {failure}"]
+        return query, [] if failure is None else [f"unresolved columns: {failure}"]
     return None, [f"unresolved columns: {failure}"]
 
 

@@ -256,7 +256,8 @@ def _save(
     tables: list[dict[str, Any]] = []
     joins: list[dict[str, Any]] = []
     columns: list[dict[str, Any]] = []
-    read_columns: dict[str, dict[tuple[str, str], set[str]]] = {}  # fingerprint -> columns
+    usage: dict[str, _Usage] = {}  # fingerprint -> what each of its executions stores alike
+    digests: dict[str, str] = {}  # fingerprint -> schema digest of its tables
     shapes: dict[str, str] = {}
     marks: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
@@ -272,18 +273,20 @@ def _save(
             marks.append(mark | {"fingerprint": None, "schema_version": None})
             continue
         result = results[fp]
-        marks.append(mark | {"fingerprint": fp, "schema_version": schema.digest(result.tables)})
+        if fp not in digests:
+            digests[fp] = schema.digest(result.tables)
+        marks.append(mark | {"fingerprint": fp, "schema_version": digests[fp]})
         if chunk.for_usage(row):
-            found = usage_of(result)
+            if fp not in usage:
+                usage[fp] = _Usage(usage_of(result), column_rows(usage_columns(result, views)))
+                shapes[fp] = fingerprints.normalize(row.query)
+            found = usage[fp].found
             if found.error:
                 stats.parse_errors += 1
                 if len(stats.unparsed) < MAX_EXAMPLES:
                     stats.unparsed.append((row.query_id, found.error))
-            shapes.setdefault(fp, fingerprints.normalize(row.query))
             tables += _table_rows(row, fp, found)
-            if fp not in read_columns:
-                read_columns[fp] = usage_columns(result, views)
-            columns += column_rows(row.query_id, read_columns[fp])
+            columns += [{"query_id": row.query_id} | c for c in usage[fp].columns]
             joins += [
                 {"query_id": row.query_id, "left_fqn": a, "right_fqn": b, "columns": cols}
                 for a, b, cols in found.joins
@@ -311,6 +314,12 @@ def _save(
     restate(conn, again)
     mark_resolved(conn, marks)
     return True
+
+
+@dataclass(frozen=True)
+class _Usage:
+    found: Resolved
+    columns: list[dict[str, Any]]  # query_columns rows but their query id
 
 
 def _table_rows(row: Any, fp: str, found: Resolved) -> list[dict[str, Any]]:

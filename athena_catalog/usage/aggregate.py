@@ -8,8 +8,7 @@ shares with lineage (one parse per distinct statement, one cache). ``aggregate``
 summary, joins and top queries over the whole window.
 
 Column usage (``athena_catalog.usage.columns``): ``column_usage_daily`` is rebuilt for the
-window's days from ``query_columns``, and the summary carries each read table's columns by use
-and its columns never read.
+window's days from ``query_columns``.
 
 Joins are the parser's join keys (columns equated in join conditions), one ``query_joins``
 row per query and column pair; ``table_joins`` counts the queries per table pair and column
@@ -50,9 +49,8 @@ from athena_catalog.store.history import (
     table_usage_summary,
     work_group_cost_daily,
 )
-from athena_catalog.store.lineage import read_schema
 from athena_catalog.store.schema import catalog_tables
-from athena_catalog.usage.columns import TableColumnUsage, aggregate_columns, table_column_usage
+from athena_catalog.usage.columns import aggregate_columns
 
 TB = 10**12
 SIZE_PARAMETERS = ("totalSize", "rawDataSize")  # Hive / Glue statistics, where present
@@ -87,8 +85,6 @@ class UsageSummary:
     top_cost: list[dict[str, Any]] = field(default_factory=list)
     work_groups: list[dict[str, Any]] = field(default_factory=list)
     joins: list[dict[str, Any]] = field(default_factory=list)
-    # Per table read in the window: its columns by use, and those never read.
-    columns: dict[str, TableColumnUsage] = field(default_factory=dict)
 
 
 def aggregate(store: CatalogStore, options: UsageOptions, top: int = 10) -> UsageSummary:
@@ -334,7 +330,6 @@ def _report(
             )
         ).scalar_one()
         out.self_cost_usd = float(self_billed) * price
-        out.columns = table_column_usage(conn, start, read_schema(conn))
         out.joins = [
             dict(row._mapping)
             for row in conn.execute(

@@ -8,12 +8,12 @@ from the view's own parse: a column read through a view counts for the view's co
 the same roles, for every column it is computed from; the view's own WHERE, joins, GROUP BY
 and ORDER BY run whenever the view is read, so they count as filter, join, group and order use
 of their columns for every query reading the view. Nested views resolve transitively.
+Per table pages read it back with :func:`athena_catalog.store.table_pages.usage_pages`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -85,10 +85,11 @@ def usage_columns(result: LineageResult, views: ViewColumns) -> dict[Key, set[st
     return views.expand(result.roles)
 
 
-def column_rows(query_id: str, columns: Mapping[Key, set[str]]) -> list[dict[str, Any]]:
-    """``query_columns`` rows of one query."""
+def column_rows(columns: Mapping[Key, set[str]]) -> list[dict[str, Any]]:
+    """``query_columns`` rows of one statement, but the query id (each execution adds its
+    own)."""
     return [
-        {"query_id": query_id, "table_fqn": table, "column_name": column}
+        {"table_fqn": table, "column_name": column}
         | {flag: role in used for role, (flag, _) in FLAGS.items()}
         for (table, column), used in sorted(columns.items())
     ]
@@ -109,69 +110,3 @@ def aggregate_columns(conn: Connection, start: date) -> None:
             .group_by(q.table_fqn, q.column_name, h.day),
         )
     )
-
-
-@dataclass
-class ColumnCounts:
-    name: str
-    queries: int = 0
-    select_count: int = 0
-    filter_count: int = 0
-    join_count: int = 0
-    group_by_count: int = 0
-    order_by_count: int = 0
-
-
-@dataclass
-class TableColumnUsage:
-    """One table's columns over the window: those read, most used first, and the cataloged
-    columns no query read (candidates to drop)."""
-
-    table_fqn: str
-    read: list[ColumnCounts] = field(default_factory=list)
-    never_read: list[str] = field(default_factory=list)
-
-    def most_used(self, n: int = 3) -> list[ColumnCounts]:
-        return self.read[:n]
-
-    def least_used(self, n: int = 3) -> list[ColumnCounts]:
-        """The read columns used least, least first (none already among the most used)."""
-        rest = self.read[min(n, len(self.read)) :]
-        return sorted(rest, key=lambda c: (c.queries, c.name))[:n]
-
-
-def table_column_usage(
-    conn: Connection,
-    start: date,
-    schema: Mapping[str, Mapping[str, str]],
-    tables: Iterable[str] | None = None,
-) -> dict[str, TableColumnUsage]:
-    """Column usage per table from ``column_usage_daily`` over the days from ``start``, for
-    ``tables`` (default: every table with a column read); ``schema`` (``{fqn: {column:
-    type}}``, the crawled columns) says which columns exist, so which were never read."""
-    d = column_usage_daily.c
-    query = (
-        select(
-            d.table_fqn,
-            d.column_name,
-            func.sum(d.queries),
-            *(func.sum(d[n]) for n in COUNTS),
-        )
-        .where(d.day >= start)
-        .group_by(d.table_fqn, d.column_name)
-    )
-    wanted = None if tables is None else {t.lower() for t in tables}
-    if wanted is not None:
-        query = query.where(d.table_fqn.in_(sorted(wanted)))
-    found: dict[str, TableColumnUsage] = {fqn: TableColumnUsage(fqn) for fqn in wanted or ()}
-    for fqn, column, queries, *counts in conn.execute(query):
-        usage = found.setdefault(fqn, TableColumnUsage(fqn))
-        values = dict(
-            zip((n for _, n in FLAGS.values()), (int(c or 0) for c in counts), strict=True)
-        )
-        usage.read.append(ColumnCounts(column, int(queries or 0), **values))
-    for fqn, usage in found.items():
-        usage.read.sort(key=lambda c: (-c.queries, c.name))
-        seen = {c.name for c in usage.read}
-        usage.never_read = [c for c in schema.get(fqn, {}) if c not in seen]
-    return found

@@ -17,8 +17,8 @@ from athena_catalog.defs.tables.observations import observe_usage
 from athena_catalog.lineage.resolve import resolve_history
 from athena_catalog.store.history import history_rejects
 from athena_catalog.store.history import query_history as query_history_table
+from athena_catalog.store.table_pages import ColumnUse, UsagePage, usage_pages
 from athena_catalog.usage.aggregate import UsageOptions, UsageSummary, aggregate
-from athena_catalog.usage.columns import ColumnCounts
 from athena_catalog.usage.ingest import IngestOptions, IngestStats, ingest
 
 GROUP = "usage"
@@ -175,6 +175,8 @@ def table_usage(
         resolved = resolve_history(store)
         summary = aggregate(store, options)
         observe_usage(context, store)
+        with store.read() as conn:
+            pages = usage_pages(conn)
     if resolved.parse_errors:
         context.log.warning(
             counted(
@@ -198,8 +200,8 @@ def table_usage(
             "parse_errors": resolved.parse_errors,
             "unparsed_queries": examples_table(["query id", "reason"], resolved.unparsed),
             "summary": dg.MetadataValue.md(_usage_markdown(summary)),
-            "columns_never_read": sum(len(u.never_read) for u in summary.columns.values()),
-            "column_usage": dg.MetadataValue.md(_columns_markdown(summary)),
+            "columns_never_read": sum(len(p.never_read) for p in pages.values() if p.reads),
+            "column_usage": dg.MetadataValue.md(_columns_markdown(pages)),
         }
     )
 
@@ -207,21 +209,23 @@ def table_usage(
 COLUMN_USAGE_ROWS = 50  # tables shown, most queried first; the store has them all
 
 
-def _columns_markdown(summary: UsageSummary) -> str:
+def _columns_markdown(pages: dict[str, UsagePage], shown_columns: int = 3) -> str:
     """Per table read in the window: most and least used columns (queries touching each),
     and the cataloged columns no query read (candidates to drop)."""
 
-    def shown(columns: list[ColumnCounts]) -> str:
-        return ", ".join(f"{c.name} ({c.queries})" for c in columns) or "-"
+    def shown(columns: list[ColumnUse]) -> str:
+        return ", ".join(f"{c.column} ({c.queries})" for c in columns) or "-"
 
     tables = sorted(
-        summary.columns.values(),
-        key=lambda u: (-sum(c.queries for c in u.read), u.table_fqn),
+        (p for p in pages.values() if p.reads and p.columns),
+        key=lambda p: (-sum(c.queries for c in p.columns), p.fqn),
     )
-    rows: list[list[object]] = [
-        [u.table_fqn, shown(u.most_used()), shown(u.least_used()), ", ".join(u.never_read) or "-"]
-        for u in tables[:COLUMN_USAGE_ROWS]
-    ]
+    rows: list[list[object]] = []
+    for page in tables[:COLUMN_USAGE_ROWS]:
+        most = page.columns[:shown_columns]  # most queries first
+        least = sorted(page.columns[shown_columns:], key=lambda c: (c.queries, c.column))
+        never = ", ".join(page.never_read) or "-"
+        rows.append([page.fqn, shown(most), shown(least[:shown_columns]), never])
     more = len(tables) - COLUMN_USAGE_ROWS
     note = (
         f"\n\n{more} more tables: `SELECT * FROM column_usage_daily` in the store."
