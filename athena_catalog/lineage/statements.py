@@ -91,10 +91,7 @@ class Statement:
         if isinstance(e, exp.Update):
             return self._update(e)
         if isinstance(e, exp.Delete):
-            target = _target(e.this, "DELETE FROM")
-            return LineageResult(
-                target=self._name(target), sources=self._sources(e, target), statement="delete"
-            )
+            return self._delete(e)
         if isinstance(e, (exp.Drop, exp.Alter, exp.Describe, exp.Use, exp.Command)):
             return LineageResult(statement="utility")
         return LineageResult(error=f"unsupported statement: {type(e).__name__}")
@@ -193,9 +190,21 @@ class Statement:
         select = exp.select(
             *(exp.alias_(a.expression.copy(), f"_v{i}") for i, a in enumerate(assignments))
         ).from_(target.copy())
-        trace = self._trace(select, result)
+        trace = self._trace(_filtered(select, e), result)
         if trace is not None:
             self._assign(result, [a.this.name for a in assignments], trace)
+        return result
+
+    def _delete(self, e: exp.Delete) -> LineageResult:
+        """No column lineage; its WHERE, traced as a SELECT, gives the columns it filters on."""
+        target = _target(e.this, "DELETE FROM")
+        result = LineageResult(
+            target=self._name(target), sources=self._sources(e, target), statement="delete"
+        )
+        if e.args.get("where") is not None:
+            trace = self._trace(_filtered(exp.select("1").from_(target.copy()), e), result)
+            if trace is not None:
+                result.warnings = trace.problems
         return result
 
     def _unload(self, rest: str) -> LineageResult:
@@ -281,6 +290,12 @@ def _parse_one(sql: str) -> exp.Expr | LineageResult:
         )
     lower_identifiers(parsed[0])
     return parsed[0]
+
+
+def _filtered(select: exp.Select, statement: exp.Expr) -> exp.Select:
+    """``select`` with the WHERE of an UPDATE or DELETE, for the columns it filters on."""
+    where = statement.args.get("where")
+    return select.where(where.this.copy()) if isinstance(where, exp.Where) else select
 
 
 def _target_and_columns(node: exp.Expr | None, statement: str) -> tuple[exp.Table, list[str]]:
