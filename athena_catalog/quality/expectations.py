@@ -1,8 +1,8 @@
 """Our Great Expectations expectations, for OpenMetadata tests GX 1.24 has none for on Athena.
 
 Each is a GX expectation with GX metrics, so its result has GX's shape (``success``,
-``observed_value`` or ``unexpected_count``) like the built-in ones, and the aggregate ones
-(missing count, inserted count) join GX's one-SELECT metric bundle of the table:
+``observed_value`` or ``unexpected_count``) like the built-in ones, and every metric a
+passing check needs is an aggregate that joins the table's one-SELECT metric bundle:
 
 * regex: GX has no regex expression for the ``awsathena`` dialect, so the conditions use
   Athena's ``regexp_like`` (the embedded engine transpiles it to DuckDB's);
@@ -10,9 +10,15 @@ Each is a GX expectation with GX metrics, so its result has GX's shape (``succes
   threshold (UnexpectedRowsExpectation only knows "no rows");
 * ``tableRowInsertedCountToBeBetween``: rows of the last N hours/days/months/years;
 * ``tableDiff``: rows of two tables matched on key columns that differ or are missing;
-* ``columnValuesMissingCount``: NULLs plus values that mean missing, equal to a count.
+* ``columnValuesMissingCount``: NULLs plus values that mean missing, equal to a count;
+* ``columnValuesToBeUnique``: ``count(col) - count(DISTINCT col)`` (GX's own needs a window
+  query); zero means unique, and only a failure asks for the exact count of rows holding a
+  repeated value, with the sample, in one statement;
+* ``columnValueMedianToBeBetween``: Athena's ``approx_percentile(col, 0.5)`` (GX's own sorts
+  the column in a statement of its own): its rank error is at most 1% of the non-NULL rows.
 
-The ``*_sample`` metrics are what the runner asks for a failed query-based check only.
+The query-based checks (custom SQL, table diff) are scalar subqueries in the same bundle. The
+``*_sample`` metrics are what the runner asks for a failed check only.
 """
 
 from __future__ import annotations
@@ -21,8 +27,13 @@ import operator as op
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+import sqlglot
 from great_expectations.core.metric_domain_types import MetricDomainTypes
+from great_expectations.core.metric_function_types import MetricPartialFunctionTypes
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+from great_expectations.expectations.core.expect_column_median_to_be_between import (
+    ExpectColumnMedianToBeBetween,
+)
 from great_expectations.expectations.expectation import (
     BatchExpectation,
     ColumnAggregateExpectation,
@@ -38,8 +49,11 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 )
 from great_expectations.expectations.metrics.metric_provider import (
     MetricProvider,
+    metric_partial,
     metric_value,
 )
+from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
+from sqlglot import exp
 
 from athena_catalog.names import split_fqn, sql_name
 
@@ -58,6 +72,9 @@ QUERY_METRIC = "table.athena_catalog_query_measure"
 QUERY_SAMPLE_METRIC = "table.athena_catalog_query_sample"
 DIFF_METRIC = "table.athena_catalog_diff_count"
 DIFF_SAMPLE_METRIC = "table.athena_catalog_diff_sample"
+DUPLICATE_METRIC = "column.athena_catalog_duplicate_count"
+DUPLICATES_SAMPLE_METRIC = "column.athena_catalog_duplicates"
+MEDIAN_METRIC = "column.athena_catalog_approx_median"
 
 
 # -- regex: regexp_like -------------------------------------------------------------------------
@@ -185,7 +202,105 @@ class ExpectTableRowInsertedCountToBeBetween(ColumnAggregateExpectation):
         return {"success": success, "result": {"observed_value": observed}}
 
 
-# -- query-based checks: one statement each -----------------------------------------------------
+class ColumnDuplicateCount(ColumnAggregateMetricProvider):
+    """Non-NULL values beyond the first of each distinct value: zero if and only if unique."""
+
+    metric_name = DUPLICATE_METRIC
+
+    @column_aggregate_partial(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(cls, column: Any, **kwargs: Any) -> Any:
+        return sa.func.count(column) - sa.func.count(sa.distinct(column))
+
+
+class ColumnApproxMedian(ColumnAggregateMetricProvider):
+    metric_name = MEDIAN_METRIC
+
+    @column_aggregate_partial(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(cls, column: Any, **kwargs: Any) -> Any:
+        return sa.func.approx_percentile(column, sa.literal_column("0.5"))
+
+
+class ColumnDuplicates(MetricProvider):
+    """Rows holding a value that appears more than once (GX's unexpected count for
+    uniqueness) and a sample of those values, in one statement."""
+
+    metric_name = DUPLICATES_SAMPLE_METRIC
+    domain_keys = ("batch_id", "table", "column", "row_condition", "condition_parser")
+
+    @metric_value(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(
+        cls,
+        execution_engine: SqlAlchemyExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        **kwargs: Any,
+    ) -> Any:
+        column = execution_engine.engine.dialect.identifier_preparer.quote(
+            metric_domain_kwargs["column"]
+        )
+        batch = _batch_name(execution_engine, metric_domain_kwargs)
+        rows = _rows(
+            execution_engine,
+            f"SELECT v, sum(n) OVER () FROM (SELECT {column} AS v, count(*) AS n FROM {batch}"
+            f" WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(*) > 1) AS repeated"
+            f" LIMIT {SAMPLE_ROWS}",
+        )
+        return {"unexpected_count": int(rows[0][1]) if rows else 0, "values": [r[0] for r in rows]}
+
+
+class ExpectColumnValuesToBeUniqueInOneScan(ColumnAggregateExpectation):
+    """No non-NULL value appears twice; GX's ``ExpectColumnValuesToBeUnique`` as one
+    aggregate (its result has GX's map shape: element and unexpected counts)."""
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = (
+        DUPLICATE_METRIC,
+        "table.row_count",
+        "column_values.nonnull.unexpected_count",
+    )
+
+    def _validate(
+        self,
+        metrics: dict[str, Any],
+        runtime_configuration: Any = None,
+        execution_engine: Any = None,
+    ) -> dict[str, Any]:
+        surplus = metrics[DUPLICATE_METRIC]
+        rows = metrics["table.row_count"]
+        nonnull = rows - metrics["column_values.nonnull.unexpected_count"]
+        # Unique: nothing is unexpected (exact). Not unique: the surplus is a lower bound of
+        # the rows holding a repeated value; the runner's failure statement counts them.
+        return {
+            "success": surplus == 0,
+            "result": {
+                "element_count": rows,
+                "unexpected_count": surplus,
+                "unexpected_percent": surplus / nonnull * 100 if nonnull else 0.0,
+                "partial_unexpected_list": [],
+            },
+        }
+
+
+class ExpectColumnApproxMedianToBeBetween(ExpectColumnMedianToBeBetween):
+    """GX's median expectation on Athena's ``approx_percentile(col, 0.5)``: a value whose
+    rank among the sorted non-NULL values is within 1% of the middle."""
+
+    metric_dependencies: ClassVar[tuple[str]] = (MEDIAN_METRIC,)
+
+    def _validate(
+        self,
+        metrics: dict[str, Any],
+        runtime_configuration: Any = None,
+        execution_engine: Any = None,
+    ) -> dict[str, Any]:
+        return self._validate_metric_value_between(
+            metric_name=MEDIAN_METRIC,
+            metrics=metrics,
+            runtime_configuration=runtime_configuration,
+            execution_engine=execution_engine,
+        )
+
+
+# -- query-based checks: scalar subqueries in the bundle -------------------------------------
 
 
 def _batch_name(execution_engine: SqlAlchemyExecutionEngine, domain_kwargs: dict[str, Any]) -> str:
@@ -211,14 +326,36 @@ def _user_query(sql: str, batch: str) -> str:
     return sql.replace("{batch}", batch).rstrip().rstrip(";")
 
 
-class QueryMeasure(MetricProvider):
-    """ROWS: how many rows the query returns; COUNT: its first row's first value."""
+def _scalar(sql: str) -> Any:
+    """``sql`` as a scalar subquery of the table's bundle, verbatim (no bind parameters).
+
+    Behind an aggregate condition (always true), so that a bundle holding only such
+    subqueries is still an aggregate query and returns one row."""
+    return sa.case((sa.func.count() >= 0, sa.literal_column(f"({sql})")))
+
+
+def _first_value(query: str) -> str:
+    """A query of the first column of ``query``'s first row (a scalar subquery must have one
+    column: a SELECT of several keeps its first)."""
+    parsed = sqlglot.parse_one(query, read="athena")
+    if isinstance(parsed, exp.Select) and len(parsed.expressions) > 1:
+        parsed = parsed.select(parsed.expressions[0], append=False)
+        query = parsed.sql(dialect="athena")
+    return f"SELECT * FROM ({query}) AS custom_sql LIMIT 1"
+
+
+class QueryMeasure(TableMetricProvider):
+    """ROWS: how many rows the query returns; COUNT: its first row's first value. A scalar
+    subquery in the table's bundle, so it costs no statement of its own."""
 
     metric_name = QUERY_METRIC
-    domain_keys = ("batch_id", "row_condition", "condition_parser")
     value_keys = ("sql_expression", "strategy")
 
-    @metric_value(engine=SqlAlchemyExecutionEngine)
+    @metric_partial(
+        engine=SqlAlchemyExecutionEngine,
+        partial_fn_type=MetricPartialFunctionTypes.AGGREGATE_FN,
+        domain_type=MetricDomainTypes.TABLE,
+    )
     def _sqlalchemy(
         cls,
         execution_engine: SqlAlchemyExecutionEngine,
@@ -231,9 +368,8 @@ class QueryMeasure(MetricProvider):
             _batch_name(execution_engine, metric_domain_kwargs),
         )
         if metric_value_kwargs["strategy"] == "COUNT":
-            rows = _rows(execution_engine, query)
-            return rows[0][0] if rows and rows[0] else None
-        return _rows(execution_engine, f"SELECT count(*) FROM ({query}) AS custom_sql")[0][0]
+            return _scalar(_first_value(query)), metric_domain_kwargs, {}
+        return _scalar(f"SELECT count(*) FROM ({query}) AS custom_sql"), metric_domain_kwargs, {}
 
 
 class QuerySample(MetricProvider):
@@ -306,12 +442,17 @@ def _diff_from(
     return f"({mine}) AS a FULL OUTER JOIN ({theirs}) AS b ON {on}", condition, key
 
 
-class TableDiffCount(MetricProvider):
+class TableDiffCount(TableMetricProvider):
+    """Rows that differ or miss a side: a scalar subquery in the table's bundle."""
+
     metric_name = DIFF_METRIC
-    domain_keys = ("batch_id", "row_condition", "condition_parser")
     value_keys = ("other_table", "key_columns", "use_columns", "where")
 
-    @metric_value(engine=SqlAlchemyExecutionEngine)
+    @metric_partial(
+        engine=SqlAlchemyExecutionEngine,
+        partial_fn_type=MetricPartialFunctionTypes.AGGREGATE_FN,
+        domain_type=MetricDomainTypes.TABLE,
+    )
     def _sqlalchemy(
         cls,
         execution_engine: SqlAlchemyExecutionEngine,
@@ -322,7 +463,8 @@ class TableDiffCount(MetricProvider):
         source, condition, _ = _diff_from(
             execution_engine, metric_domain_kwargs, metric_value_kwargs
         )
-        return _rows(execution_engine, f"SELECT count(*) FROM {source} WHERE {condition}")[0][0]
+        count = _scalar(f"SELECT count(*) FROM {source} WHERE {condition}")
+        return count, metric_domain_kwargs, {}
 
 
 class TableDiffSample(MetricProvider):
@@ -379,4 +521,5 @@ class ExpectTableToMatchOtherTable(BatchExpectation):
 SAMPLE_METRICS = {
     ExpectQueryResultToMeetThreshold: QUERY_SAMPLE_METRIC,
     ExpectTableToMatchOtherTable: DIFF_SAMPLE_METRIC,
+    ExpectColumnValuesToBeUniqueInOneScan: DUPLICATES_SAMPLE_METRIC,
 }

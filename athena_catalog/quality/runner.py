@@ -97,6 +97,36 @@ def _counted(sa_engine: sqlalchemy.Engine) -> Iterator[_Statements]:
         event.remove(sa_engine, "after_cursor_execute", after)
 
 
+class _StandInRead(Exception):
+    """A metric function read the value of an input that is still waiting for the bundle."""
+
+
+class _Waiting:
+    """The stand-in value of a bundled metric not sent yet: any use of it fails."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise _StandInRead("an input of this metric is not computed yet")
+
+    __bool__ = __int__ = __float__ = __index__ = __len__ = __iter__ = __getitem__ = _fail
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
+    __truediv__ = __rtruediv__ = __floordiv__ = __mod__ = __pow__ = __neg__ = _fail
+    __str__ = __format__ = _fail
+    __hash__ = object.__hash__
+
+
+_WAITING = _Waiting()
+
+
+def _read_a_stand_in(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _StandInRead):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def json_ready(value: Any) -> Any:
     """Observed values and samples as JSON: no numpy scalars, Decimals, dates or NaN."""
     if hasattr(value, "item") and callable(value.item) and not isinstance(value, list | dict):
@@ -237,15 +267,6 @@ class _Run:
 
     def _evaluate(self, validator: Validator, expectations: Mapping[int, Expectation]) -> None:
         errors = self._resolve(validator, expectations)
-        if len(expectations) > 1:
-            for i in [i for i in expectations if i in errors]:  # alone: its own error or none
-                mark = self.statements.mark()
-                alone = self._resolve(validator, {i: expectations[i]})
-                self.own[i] = self.statements.since(mark)
-                if i in alone:
-                    errors[i] = alone[i]
-                else:
-                    del errors[i]
         for i, message in errors.items():
             self.outcomes[i] = Outcome(self.cases[i], False, error=message)
         self._samples(validator, expectations)
@@ -321,27 +342,124 @@ class _Run:
                 sample=values[: self.sample_size] if values and not result.success else None,
                 severity=severity,
             )
-        observed = (result.result or {}).get("observed_value")
+        found = result.result or {}
+        if "unexpected_count" in found:  # one of ours with GX's map shape, as one aggregate
+            return Outcome(
+                case,
+                bool(result.success),
+                element_count=json_ready(found["element_count"]),
+                unexpected_count=json_ready(found["unexpected_count"]),
+                unexpected_percent=json_ready(found["unexpected_percent"]),
+                severity=severity,
+            )
         return Outcome(
-            case, bool(result.success), observed_value=json_ready(observed), severity=severity
+            case,
+            bool(result.success),
+            observed_value=json_ready(found.get("observed_value")),
+            severity=severity,
         )
 
     def _compute(
         self, validator: Validator, configurations: list[Any]
     ) -> tuple[dict[Any, Any], dict[Any, Any]]:
         """Resolve metrics in one GX graph, seeded with every metric this run resolved
-        already, so a later step (a sample, a retry alone) never recomputes the row count."""
+        already (a later step, such as a sample, never recomputes the row count).
+
+        GX resolves its graph level by level and sends one bundle of aggregates per level,
+        mostly because every expression it builds declares the table's row count as an
+        input it never reads. Here every bundled metric waits, and all of them go out
+        together once nothing else can be resolved: one SELECT per domain. The expressions
+        they are made of (GX's partial metric functions) are built meanwhile, with a
+        stand-in for any input still waiting that fails if it is read; a function that
+        reads one waits too, as do metrics computed by a query of their own.
+        """
+        from great_expectations.core.metric_function_types import MetricPartialFunctionTypes
+        from great_expectations.expectations.registry import get_metric_provider
+
+        engine = validator.execution_engine
         graph = validator.metrics_calculator.build_metric_dependency_graph(
             configurations, runtime_configuration={"catch_exceptions": True}
         )
         resolved = dict(self.resolved)
-        aborted = graph._resolve(  # the seeded form of graph.resolve
-            metrics=resolved,
-            runtime_configuration={"catch_exceptions": True},
-            show_progress_bars=False,
-        )
-        self.resolved.update((k, v) for k, v in resolved.items() if k not in aborted)
-        return resolved, dict(aborted)
+        aborted: dict[Any, str] = {}
+        deferred: dict[Any, Any] = {}  # bundled metrics waiting for the one bundle
+        reads_values: set[Any] = set()  # expressions that read a stand-in: they wait
+
+        def function(metric: Any) -> Any:
+            return get_metric_provider(metric.metric_name, engine)[1]
+
+        def may_wait_for_values(metric: Any) -> bool:
+            if function(metric) is None:  # bundled: its inputs' values are never read
+                return False
+            partial = isinstance(
+                getattr(function(metric), "metric_fn_type", None), MetricPartialFunctionTypes
+            )
+            return not partial or metric.id in reads_values
+
+        while True:
+            inputs = {**resolved, **dict.fromkeys(deferred, _WAITING)}
+            ready, _ = graph._parse(metrics={**inputs, **aborted})
+            now = [
+                m
+                for m in ready
+                if not (
+                    may_wait_for_values(m)
+                    and any(d.id in deferred for d in m.metric_dependencies.values())
+                )
+            ]
+            later = [m for m in now if function(m) is None]
+            deferred.update((m.id, m) for m in later)
+            direct = [m for m in now if function(m) is not None]
+            if later:
+                continue
+            if direct:
+                for metric in direct:  # one at a time: a failure is that metric's alone
+                    error = self._resolve_part(engine, [metric], inputs, resolved, aborted)
+                    if error is not None and _read_a_stand_in(error):
+                        del aborted[metric.id]
+                        reads_values.add(metric.id)
+            elif deferred:
+                bundle = sorted(deferred.values(), key=lambda m: m.id)  # the same SQL each run
+                self._resolve_part(engine, bundle, inputs, resolved, aborted)
+                deferred.clear()
+            else:
+                break
+        self.resolved.update(resolved)
+        return resolved, aborted
+
+    def _resolve_part(
+        self,
+        engine: Any,
+        metrics: list[Any],
+        inputs: Mapping[Any, Any],
+        resolved: dict[Any, Any],
+        aborted: dict[Any, str],
+    ) -> BaseException | None:
+        """Resolve ``metrics`` (bundled ones in one SELECT per domain) into ``resolved``; if
+        that fails, halve the set until each failing metric is alone and record its error
+        in ``aborted``. Returns the last error, if any.
+
+        GX's own fallback (every metric of a failed bundle alone) would cost one statement
+        per metric; halving costs about two per level of halving."""
+        try:
+            direct, bundle = engine._build_direct_and_bundled_metric_computation_configurations(
+                metrics_to_resolve=metrics,
+                metrics=dict(inputs),
+                runtime_configuration={"catch_exceptions": True},
+            )
+            values = engine._process_direct_and_bundled_metric_computation_configurations(
+                metric_fn_direct_configurations=direct, metric_fn_bundle_configurations=[]
+            )
+            values.update(engine.resolve_metric_bundle(metric_fn_bundle=bundle) if bundle else {})
+        except Exception as exc:
+            if len(metrics) == 1:
+                aborted[metrics[0].id] = _message(exc)
+                return exc
+            half = len(metrics) // 2
+            first = self._resolve_part(engine, metrics[:half], inputs, resolved, aborted)
+            return self._resolve_part(engine, metrics[half:], inputs, resolved, aborted) or first
+        resolved.update(values)
+        return None
 
     def _runtime(self) -> dict[str, Any]:
         if self.result_format == "BOOLEAN_ONLY":
@@ -396,9 +514,28 @@ class _Run:
             ids, spent = self.statements.since(mark)
             before_ids, before_bytes = self.own.get(i, ([], 0))
             self.own[i] = (before_ids + ids, before_bytes + spent)
-            if config.id in resolved:
-                sample = json_ready(list(resolved[config.id]))[: self.sample_size]
-                self.outcomes[i] = replace(outcome, sample=sample)
+            if config.id not in resolved:
+                continue
+            found = json_ready(resolved[config.id])
+            if isinstance(found, dict):  # the exact unexpected count comes with the sample
+                count = found["unexpected_count"]
+                self.outcomes[i] = replace(
+                    outcome,
+                    sample=found["values"][: self.sample_size],
+                    unexpected_count=count,
+                    unexpected_percent=_rescaled(
+                        outcome.unexpected_percent, outcome.unexpected_count, count
+                    ),
+                )
+            else:
+                self.outcomes[i] = replace(outcome, sample=found[: self.sample_size])
+
+
+def _rescaled(percent: float | None, before: int | None, after: int) -> float | None:
+    """``percent`` of ``before`` unexpected values, for ``after`` of them (same base)."""
+    if percent is None or not before:
+        return percent
+    return percent * after / before
 
 
 def _is_map(expectation: Expectation) -> bool:
@@ -410,19 +547,9 @@ def _message(exc: BaseException) -> str:
     return text[:1000]
 
 
-def _aborted_message(failed: Sequence[Any]) -> str:
-    for info in failed:
-        exception = info.get("exception_info") if isinstance(info, Mapping) else None
-        if isinstance(exception, Mapping):
-            for details in (
-                exception.values() if not hasattr(exception, "exception_message") else [exception]
-            ):
-                message = getattr(details, "exception_message", None)
-                if message:
-                    return _message(Exception(message))
-        elif exception is not None:
-            message = getattr(exception, "exception_message", None) or str(exception)
-            return _message(Exception(message))
+def _aborted_message(failed: Sequence[str]) -> str:
+    for message in failed:
+        return message
     return "the check's metrics could not be computed"
 
 
