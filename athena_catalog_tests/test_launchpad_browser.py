@@ -201,6 +201,10 @@ def test_launchpad_scaffold_is_valid_run_config(
 
 def test_launched_scaffold_runs_every_asset(dagster_ui: DagsterUI) -> None:
     """The scaffold, launched as it stands (secrets masked as '********'), runs to success."""
+    launch_refresh_scaffold(dagster_ui)
+
+
+def launch_refresh_scaffold(dagster_ui: DagsterUI) -> None:
     selector = dagster_ui.selector("refresh_catalog")
     default_yaml = scaffold(dagster_ui, selector)
     athena = yaml.safe_load(default_yaml)["resources"]["athena"]["config"]
@@ -283,5 +287,81 @@ def test_launch_run_from_the_launchpad(
         expect(page.get_by_text("Success").first).to_be_visible(timeout=60_000)
         page.screenshot(path=str(tmp_path / f"{job}-run.png"), full_page=True)
         assert status == "SUCCESS", dagster_ui.log.read_text()[-3000:]
+    finally:
+        page.close()
+
+
+PAID = ["athena", "awsdatacatalog", "sales", "paid"]  # CREATE TABLE sales.paid AS SELECT ...
+TABLE_PAGE = """
+query($key: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $key) {
+    ... on AssetNode { metadataEntries { label ... on MarkdownMetadataEntry { mdStr } } }
+  }
+  assetOrError(assetKey: $key) {
+    ... on Asset { assetObservations(limit: 20) { tags { key value } metadataEntries { label } } }
+  }
+}
+"""
+
+
+def _reload_tables(ui: DagsterUI) -> dict[str, Any]:
+    """Reload the code location (table assets are declared from the store at load) until the
+    table's asset is there; its page's data."""
+    ui.graphql(
+        "mutation($name: String!) { reloadRepositoryLocation(repositoryLocationName: $name)"
+        " { __typename } }",
+        name=LOCATION,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            data = ui.graphql(TABLE_PAGE, key={"path": PAID})
+        except (requests.RequestException, AssertionError):
+            data = {}
+        if data.get("assetNodeOrError", {}).get("metadataEntries"):
+            return data
+        time.sleep(1)
+    raise AssertionError(f"{PAID} not loaded after the reload: {ui.log.read_text()[-3000:]}")
+
+
+def test_a_table_page_shows_its_observations_and_readable_lineage(
+    dagster_ui: DagsterUI, browser: Any, tmp_path: Path
+) -> None:
+    """After the refresh runs above: the table's page has the readable lineage and the
+    crawl's, usage's and lineage's observations, over GraphQL and on screen."""
+    from playwright.sync_api import expect
+
+    launch_refresh_scaffold(dagster_ui)  # so it stands alone: crawl, usage and lineage ran
+    data = _reload_tables(dagster_ui)
+    entries = {e["label"]: e.get("mdStr") for e in data["assetNodeOrError"]["metadataEntries"]}
+    lineage = entries["column_lineage_table"] or ""
+    # CREATE TABLE sales.paid AS SELECT order_id, amount FROM sales.orders
+    assert "| amount | awsdatacatalog.sales.orders.amount | query |" in lineage
+    assert "| order_id | awsdatacatalog.sales.orders.order_id | query |" in lineage
+    observed = {
+        t["value"]
+        for o in data["assetOrError"]["assetObservations"]
+        for t in o["tags"]
+        if t["key"] == "athena_catalog/observed_by"
+    }
+    assert {"crawl", "usage", "lineage"} <= observed
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_locator_handler(
+        page.get_by_text("Join the Dagster community"),
+        lambda: page.get_by_role("button", name="Skip").click(),
+    )
+    try:
+        page.goto(f"{dagster_ui.url}/assets/{'/'.join(PAID)}", wait_until="domcontentloaded")
+        expect(page.get_by_text("column_lineage_table").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("awsdatacatalog.sales.orders.amount").first).to_be_visible()
+        page.screenshot(path=str(tmp_path / "table-page.png"), full_page=True)
+        page.goto(
+            f"{dagster_ui.url}/assets/{'/'.join(PAID)}?view=events", wait_until="domcontentloaded"
+        )
+        # The events list (one observation each from crawl, usage, lineage at least) and the
+        # latest event with its metadata.
+        expect(page.get_by_text("Observed in run").first).to_be_visible(timeout=120_000)
+        assert page.get_by_role("img", name="observation").count() >= 3
+        page.screenshot(path=str(tmp_path / "table-events.png"), full_page=True)
     finally:
         page.close()

@@ -49,27 +49,37 @@ class Refreshed:
     runs: list[str]
 
 
+HISTORY = {"ops": {"query_history": {"config": {"query_log_days": 120}}}}
+# One more load of daily_revenue (positional: channel, segment, country, orders, revenue, dt):
+# its column edges from stg_orders are seen once more, those from stg_customers are not.
+ONE_MORE_LOAD = """INSERT INTO analytics.daily_revenue
+SELECT channel, 'web', 'FR', 1, CAST(amount AS decimal(18,2)), dt FROM staging.stg_orders LIMIT 1"""
+
+
+def resources(home: Path, url: str) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "athena": AthenaResource(engine="local", local_home=str(home)),
+        "catalog_store": CatalogStoreResource(url=url),
+    }
+
+
 def refresh(home: Path, url: str, instance: dg.DagsterInstance) -> str:
     """One run of the ``refresh_catalog`` job over the crawl, usage and lineage assets."""
     job = dg.Definitions(
         assets=[metadata, query_history, table_usage, lineage],
         jobs=[refresh_catalog_job],
-        resources={
-            "athena": AthenaResource(engine="local", local_home=str(home)),
-            "catalog_store": CatalogStoreResource(url=url),
-        },
+        resources=resources(home, url),
     ).resolve_job_def("refresh_catalog")
-    result = job.execute_in_process(
-        run_config={"ops": {"query_history": {"config": {"query_log_days": 120}}}},
-        instance=instance,
-    )
+    result = job.execute_in_process(run_config=HISTORY, instance=instance)
     assert result.success
     return result.run_id
 
 
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refreshed]:
-    """Two refreshes; between them raw.products gains a column (ALTER TABLE ADD COLUMNS)."""
+    """Two refreshes; between them raw.products gains a column (ALTER TABLE ADD COLUMNS),
+    daily_revenue one more load, which ``table_usage`` resolves (for lineage too) on its own
+    before the second refresh, as when its step runs before ``lineage``'s."""
     home = tmp_path_factory.mktemp("home")
     build_demo(home)
     url = f"sqlite:///{home / 'catalog.db'}"
@@ -77,7 +87,15 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refreshed]:
         first = refresh(home, url, instance)
         engine = LocalEngine(home, read_only=False)
         engine.execute("ALTER TABLE raw.products ADD COLUMNS (weight_kg double)", database="raw")
+        engine.execute(ONE_MORE_LOAD, database="analytics")
         engine.close()
+        usage = dg.materialize(
+            [query_history, table_usage],
+            resources=resources(home, url),
+            run_config=HISTORY,
+            instance=instance,
+        )
+        assert usage.success
         second = refresh(home, url, instance)
         yield Refreshed(home, url, instance, [first, second])
 
@@ -157,7 +175,7 @@ def test_usage_is_observed_on_every_run_with_the_stored_numbers(refreshed: Refre
     assert len(summary) >= 15
     for fqn, row in summary.items():
         seen = observations(refreshed, fqn, by="usage")
-        assert len(seen) == 2, fqn  # one per run: the numbers plot over time
+        assert len(seen) == 3, fqn  # one per table_usage run: the numbers plot over time
         latest = seen[-1]
         assert value(latest, "reads") == row.read_count
         assert value(latest, "writes") == row.write_count
@@ -226,9 +244,20 @@ def test_column_usage_on_the_page_is_the_stored_column_usage(refreshed: Refreshe
 
 
 def test_lineage_is_observed_once_until_it_changes(refreshed: Refreshed) -> None:
-    seen = observations(refreshed, f"{A}.analytics.daily_revenue", by="lineage")
-    assert len(seen) == 1  # the second run found no new statement for it
-    o = seen[0]
+    first, second = observations(refreshed, f"{A}.analytics.daily_revenue", by="lineage")
+    # stg_customers' edges (segment, country) did not change: no second event for it.
+    assert len(observations(refreshed, f"{A}.staging.stg_customers", by="lineage")) == 1
+    counts = [
+        {r[0]: int(r[3]) for r in md_rows(o, "column_lineage_table")} for o in (first, second)
+    ]
+    assert {c: n - counts[0][c] for c, n in counts[1].items()} == {
+        "channel": 1,
+        "revenue": 1,
+        "dt": 1,
+        "segment": 0,
+        "country": 0,
+    }
+    o = second
     assert value(o, "upstream_tables") == 2
     edges = read(
         refreshed.url,

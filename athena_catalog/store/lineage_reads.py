@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, case, func, inspect, select, union_all
 
 from athena_catalog.batching import chunks
 from athena_catalog.store.schema import lineage_column_edges, lineage_table_edges
-from athena_catalog.timeutil import as_utc
+from athena_catalog.timeutil import as_utc, iso_utc
 
 IN_LIST = 500  # names per IN-list: far under SQLite's and PostgreSQL's bound
 
@@ -91,9 +91,9 @@ def column_edges(
     return [edges[k] for k in sorted(edges)]
 
 
-def lineage_digests(conn: Connection) -> dict[str, tuple[Any, ...]]:
+def lineage_digests(conn: Connection) -> dict[str, str]:
     """Per table, a digest of the column edges it is the source or the target of (count,
-    statements, last seen): comparing two readings tells which tables' lineage changed
+    statements, last seen, kinds): comparing two readings tells which tables' lineage changed
     without holding the graph twice."""
     if not _present(conn):
         return {}
@@ -112,7 +112,7 @@ def lineage_digests(conn: Connection) -> dict[str, tuple[Any, ...]]:
             func.count(func.distinct(sides.c.kind)),
         ).group_by(sides.c.fqn)
     )
-    return {fqn: (int(n), int(q), aware(last), int(k)) for fqn, n, q, last, k in rows}
+    return {fqn: f"{n} {q} {iso_utc(aware(last))} {k}" for fqn, n, q, last, k in rows}
 
 
 def known_names(conn: Connection, names: Collection[str]) -> set[str]:

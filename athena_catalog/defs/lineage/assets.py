@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, select
 from athena_catalog.defs.examples import EXAMPLES, NOT_ANALYSED_SQL, counted, examples_table
 from athena_catalog.defs.markdown import md_table
 from athena_catalog.defs.resources import CatalogStoreResource
-from athena_catalog.defs.tables.observations import lineage_marks_of, observe_lineage
+from athena_catalog.defs.tables.observations import observe_lineage
 from athena_catalog.defs.usage.assets import MAX_CHUNK_SIZE
 from athena_catalog.lineage.graph import LineageAnalyser, LineageBatch
 from athena_catalog.lineage.resolve import ANALYSED, resolve_history
@@ -78,7 +78,6 @@ def lineage(
     context: dg.AssetExecutionContext, config: LineageConfig, catalog_store: CatalogStoreResource
 ) -> dg.MaterializeResult:
     with catalog_store.open() as store:
-        marks = lineage_marks_of(store)
         summary = build_lineage(
             store,
             workers=config.workers,
@@ -87,7 +86,7 @@ def lineage(
             full_refresh=config.full_refresh,
             warn=context.log.warning,
         )
-        observe_lineage(context, store, marks)
+        observe_lineage(context, store)
     return dg.MaterializeResult(metadata=summary)
 
 

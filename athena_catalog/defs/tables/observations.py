@@ -17,6 +17,8 @@ then, and the volume stays bounded by what changed or was used.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -88,19 +90,17 @@ def observe_usage(
     return _emit(context, "usage", names, news, translator)
 
 
-def lineage_marks_of(store: CatalogStore) -> dict[str, tuple[Any, ...]]:
-    """Read before ``lineage`` runs, so only tables whose lineage changed are observed."""
-    with store.read() as conn:
-        return lineage_digests(conn)
-
-
 def observe_lineage(
     context: dg.AssetExecutionContext,
     store: CatalogStore,
-    before: dict[str, tuple[Any, ...]],
     translator: AthenaTableTranslator | None = None,
 ) -> int:
-    """One observation per live table whose column edges (in or out) changed."""
+    """One observation per live table whose column edges (in or out) changed since the last
+    lineage observations on this Dagster instance, whichever step (``lineage`` or
+    ``table_usage``, through the shared parse pipeline) wrote them."""
+    cursors = context.instance.daemon_cursor_storage
+    key = _pages_key("lineage", store)
+    before = json.loads(cursors.get_cursor_values({key}).get(key) or "{}")
     with store.read() as conn:
         names, after = live_tables(conn), lineage_digests(conn)
         changed = {f for f in set(before) | set(after) if before.get(f) != after.get(f)}
@@ -112,7 +112,30 @@ def observe_lineage(
         into[e.target_table].append(e)
         out[e.source_table].append(e)
     news = {fqn: _lineage_metadata(fqn, into[fqn], out[fqn]) for fqn in sorted(changed)}
-    return _emit(context, "lineage", names, news, translator)
+    emitted = _emit(context, "lineage", names, news, translator)
+    if emitted or not news:  # what the pages now show; kept until they are shown
+        cursors.set_cursor_values({key: json.dumps(after, sort_keys=True)})
+    return emitted
+
+
+def _pages_key(source: str, store: CatalogStore) -> str:
+    """Where the instance keeps what the table pages last showed from ``source``, per store:
+    a wiped instance (empty pages) starts afresh, and so does another store."""
+    digest = hashlib.sha256(store.url.encode()).hexdigest()[:16]
+    return f"athena_catalog/table_pages/{source}/{digest}"
+
+
+def table_assets_exist(context: dg.AssetExecutionContext, live: int, what: str) -> bool:
+    """Whether the table assets exist (``live`` tables within ``ATHENA_CATALOG_TABLE_ASSETS``),
+    so observations have somewhere to show; if not, the run's log says ``what`` is skipped."""
+    cap = settings.TABLE_ASSETS.read()
+    if live <= cap:
+        return True
+    context.log.info(
+        f"no {what}: {live} live tables exceed {settings.TABLE_ASSETS.name}={cap}, so there"
+        " are no table assets"
+    )
+    return False
 
 
 def _emit(
@@ -122,12 +145,7 @@ def _emit(
     news: dict[str, dict[str, Any]],
     translator: AthenaTableTranslator | None,
 ) -> int:
-    cap = settings.TABLE_ASSETS.read()
-    if len(names) > cap:
-        context.log.info(
-            f"no {source} observations: {len(names)} live tables exceed "
-            f"{settings.TABLE_ASSETS.name}={cap}, so there are no table assets"
-        )
+    if not table_assets_exist(context, len(names), f"{source} observations"):
         return 0
     translator = translator or AthenaTableTranslator()
     for fqn in sorted(news):
