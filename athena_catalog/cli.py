@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -72,17 +73,17 @@ def _build_demo() -> int:
 
 def _build_demo_dbt(home: Path) -> int:
     """The demo's dbt project, before the crawl; without dbt installed the demo goes on."""
-    from athena_catalog.demo.dbt_run import DbtDemoError, dbt_python, run_dbt_demo
+    from athena_catalog.demo.dbt_run import DbtDemoError, dbt_python, demo_target, run_dbt_demo
 
     if dbt_python() is None:
         print("dbt is not installed (`make demo` installs it): the demo has no dbt project")
+        shutil.rmtree(demo_target(home), ignore_errors=True)  # an earlier build's artifacts
         return 0
     try:
         dbt = run_dbt_demo(home)
     except DbtDemoError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    os.environ.setdefault("ATHENA_CATALOG_DBT_TARGET", str(dbt.target))  # for dbt_artifacts
     tests = ", ".join(f"{n} {status}" for status, n in sorted(dbt.tests.items()))
     print(
         f"Demo dbt project built with dbt-duckdb in {dbt.seconds:.1f}s: {dbt.models} models, "
@@ -96,11 +97,18 @@ def _materialize_demo() -> int:
     import dagster as dg
 
     from athena_catalog.definitions import build_defs, defs
+    from athena_catalog.demo.dbt_run import demo_target
     from athena_catalog.demo.workload import DAYS
-    from athena_catalog.store import CatalogStore
+    from athena_catalog.store import CatalogStore, default_home
     from athena_catalog.store.history import query_history, table_usage_daily
     from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
-    from athena_catalog.store.schema import catalog_columns, catalog_tables, table_profiles
+    from athena_catalog.store.schema import (
+        catalog_columns,
+        catalog_tables,
+        dbt_nodes,
+        dbt_test_results,
+        table_profiles,
+    )
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     # The first history read covers the build night and the simulated days, which end the
@@ -109,6 +117,12 @@ def _materialize_demo() -> int:
         ("refresh_catalog", {"ops": {"query_history": {"config": {"query_log_days": DAYS + 2}}}}),
         ("profile_tables", {}),
     ]
+    dbt_target = demo_target(default_home())
+    dbt_config: dict[str, object] = {
+        "ops": {"dbt_artifacts": {"config": {"targets": [str(dbt_target)]}}}
+    }
+    if dbt_target.is_dir():
+        demo_jobs.append(("dbt", dbt_config))
     for job_name, run_config in demo_jobs:
         result = defs.resolve_job_def(job_name).execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False
@@ -117,10 +131,23 @@ def _materialize_demo() -> int:
             print(f"The demo's {job_name} run failed; see the errors above.", file=sys.stderr)
             return 1
     # Checks are declared from the store's tables: loaded again now that the crawl filled it.
-    quality = build_defs().resolve_job_def("data_quality")
+    reloaded = build_defs()
+    quality = reloaded.resolve_job_def("data_quality")
     if not quality.execute_in_process(instance=instance, raise_on_error=False).success:
         print("The demo's data_quality run failed; see the errors above.", file=sys.stderr)
         return 1
+    # The dbt tests are checks once the dbt run above stored them: the dbt job again, on the
+    # unchanged artifacts, evaluates them.
+    if dbt_target.is_dir():
+        checked = reloaded.resolve_job_def("dbt").execute_in_process(
+            run_config=dbt_config, instance=instance, raise_on_error=False
+        )
+        if not checked.success:
+            print("The demo's dbt checks run failed; see the errors above.", file=sys.stderr)
+            return 1
+    dbt_node = dbt_nodes.c.resource_type.in_(["model", "seed", "snapshot", "source"])
+    dbt_result = dbt_test_results.c
+    dbt_test = dbt_result.test_unique_id.like("test.%")  # not a source's freshness
     store = CatalogStore()
     with store.read() as conn:
         lines = [
@@ -136,6 +163,14 @@ def _materialize_demo() -> int:
                 ("table lineage edges", lineage_table_edges, []),
                 ("column lineage edges", lineage_column_edges, []),
                 ("tables profiled", table_profiles, [table_profiles.c.error.is_(None)]),
+                ("dbt nodes on tables", dbt_nodes, [dbt_node, dbt_nodes.c.table_fqn.is_not(None)]),
+                ("dbt tests passed", dbt_test_results, [dbt_test, dbt_result.passed.is_(True)]),
+                ("dbt tests warned", dbt_test_results, [dbt_test, dbt_result.status.in_(["warn"])]),
+                (
+                    "dbt tests failed",
+                    dbt_test_results,
+                    [dbt_test, dbt_result.status.in_(["fail", "error"])],
+                ),
             ]
         ]
         checks = _quality_lines(conn)

@@ -11,13 +11,17 @@ source not_null (pass), a singular test (error) and one skipped.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pytest
 
 from athena_catalog.defs.metadata.assets import metadata
 from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
+from athena_catalog.demo import build_demo
+from athena_catalog.demo.dbt_run import DbtDemoSummary, dbt_python, run_dbt_demo
 from athena_catalog.engines.local import LocalEngine
 
 LAKEHOUSE = [
@@ -54,6 +58,14 @@ GENERATED_AT = "2024-03-01T06:00:00.000000Z"
 INVOCATION = "0b1e7a4c-0000-4000-8000-000000000001"
 
 
+def without_dbt() -> None:
+    """Skip a test that needs dbt, or fail it where dbt is required (CI sets
+    ATHENA_CATALOG_REQUIRE_DBT; ``make test`` installs dbt into .venv-dbt)."""
+    if os.environ.get("ATHENA_CATALOG_REQUIRE_DBT"):
+        pytest.fail("dbt is required (ATHENA_CATALOG_REQUIRE_DBT) but not installed")
+    pytest.skip("dbt is not installed: `make test` installs it into .venv-dbt")
+
+
 def crawled_lakehouse(home: Path, url: str) -> None:
     """The lakehouse built under ``home`` and crawled by the real ``metadata`` asset."""
     engine = LocalEngine(home, read_only=False)
@@ -62,6 +74,11 @@ def crawled_lakehouse(home: Path, url: str) -> None:
             engine.execute(statement)
     finally:
         engine.close()
+    crawl_into(home, url)
+
+
+def crawl_into(home: Path, url: str) -> None:
+    """The embedded engine under ``home`` crawled into the store at ``url`` by ``metadata``."""
     resources = {
         "athena": AthenaResource(engine="local", local_home=str(home)),
         "catalog_store": CatalogStoreResource(url=url),
@@ -337,3 +354,19 @@ def write_target(folder: Path, version: int = 12, with_results: bool = True) -> 
         rr = 6 if version == 12 else 5
         (folder / "run_results.json").write_text(json.dumps(run_results(rr)))
     return folder
+
+
+_BUILT: dict[int, tuple[Path, DbtDemoSummary]] = {}  # id of the session's TempPathFactory
+
+
+def built_dbt_demo(factory: pytest.TempPathFactory) -> tuple[Path, DbtDemoSummary]:
+    """One demo lakehouse per test session (a single simulated day: the seed data is all dbt
+    reads) with the demo's dbt project built into it by dbt-duckdb; the session fixture
+    ``dbt_demo`` of each test module returns it."""
+    if id(factory) not in _BUILT:
+        if dbt_python() is None:
+            without_dbt()
+        home = factory.mktemp("dbt_demo")
+        build_demo(home, days=1)
+        _BUILT[id(factory)] = home, run_dbt_demo(home)
+    return _BUILT[id(factory)]

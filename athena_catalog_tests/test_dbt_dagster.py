@@ -4,7 +4,6 @@ asset checks with the run's outcomes, and the dagster-dbt recipe loading beside 
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from athena_catalog.defs.dbt.definitions import definitions as dbt_definitions
 from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.defs.tables.loader import athena_table_specs
 from athena_catalog.defs.tables.state import read_tables_state
+from athena_catalog.demo.dbt_run import dbt_executable
 from athena_catalog_tests import dbt_fixtures
 
 A = ["athena", "awsdatacatalog"]
@@ -173,14 +173,14 @@ def test_dbt_assets_with_the_translator_replace_the_table_specs(
 def test_the_dagster_dbt_recipe_loads_with_the_catalog(
     lakehouse: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dbt = shutil.which("dbt") or shutil.which("dbt", path=str(Path(sys.executable).parent))
+    dbt = dbt_executable()  # .venv-dbt's when `make test` installed it
     if dbt is None:  # DbtCliResource refuses to exist without it
-        pytest.skip("dbt is not installed (pip install -e '.[demo]')")
+        dbt_fixtures.without_dbt()
     home, url = lakehouse
     _ingested(home, url)
     (home / "project" / "dbt_project.yml").write_text("name: shop\nversion: '1.0'\n")
     monkeypatch.setenv("DBT_PROJECT_DIR", str(home / "project"))
-    monkeypatch.setenv("DBT_EXECUTABLE", dbt)
+    monkeypatch.setenv("DBT_EXECUTABLE", str(dbt))
     spec = importlib.util.spec_from_file_location("dagster_dbt_recipe", EXAMPLE)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -8,23 +8,20 @@ ATHENA_CATALOG_REQUIRE_DBT is set, as CI sets it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from athena_catalog.crawl import CrawlOptions, crawl
-from athena_catalog.demo import build_demo
 from athena_catalog.demo.dbt_run import (
     LOCATION_ROOT,
     DbtDemoSummary,
-    dbt_python,
     demo_target,
-    run_dbt_demo,
 )
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.engines.records import EXTERNAL_TABLE, VIRTUAL_VIEW
+from athena_catalog_tests.dbt_fixtures import built_dbt_demo
 from athena_catalog_tests.fixtures.dbt import make_fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dbt"
@@ -48,15 +45,7 @@ NOT_PASSING = {
 
 @pytest.fixture(scope="session")
 def dbt_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtDemoSummary]:
-    """One demo lakehouse (a single simulated day: the seed data is all dbt reads) with the
-    dbt project built into it."""
-    if dbt_python() is None:
-        if os.environ.get("ATHENA_CATALOG_REQUIRE_DBT"):
-            pytest.fail("dbt is required (ATHENA_CATALOG_REQUIRE_DBT) but not installed")
-        pytest.skip("dbt is not installed: `make test` installs it into .venv-dbt")
-    home = tmp_path_factory.mktemp("dbt_demo")
-    build_demo(home, days=1)
-    return home, run_dbt_demo(home)
+    return built_dbt_demo(tmp_path_factory)
 
 
 def _artifact(folder: Path, name: str) -> dict[str, Any]:

@@ -5,16 +5,19 @@ then ``build``, ``source freshness`` and ``docs generate`` on that manifest in o
 Arguments: project dir, target dir (the build's artifacts), scratch dir (freshness and docs,
 whose run_results must not replace the build's), log dir. Exit 0 when every command ran (tests
 may have failed: run_results.json says which), 2 when one could not run.
+
+dbt is imported in :func:`main` only: the package's own environment has no dbt (it lives in
+``.venv-dbt``), and importing this module there must still work (the package's import test).
 """
 
 from __future__ import annotations
 
 import sys
 
-from dbt.cli.main import dbtRunner
-
 
 def main(argv: list[str]) -> int:
+    from dbt.cli.main import dbtRunner
+
     project, target, scratch, logs = argv
     common = ["--project-dir", project, "--profiles-dir", project, "--log-path", logs, "--quiet"]
     parsed = dbtRunner().invoke(["parse", *common, "--target-path", target])

@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 import athena_catalog
+from athena_catalog.dbt.targets import local_target
 from athena_catalog.engines.local.glue_store import GlueStore, GlueTable
 from athena_catalog.engines.records import EXTERNAL_TABLE, VIRTUAL_VIEW, Database
 from athena_catalog.timeutil import utc_now
@@ -56,8 +57,9 @@ class DbtDemoSummary:
 
 
 def demo_target(home: str | Path) -> Path:
-    """Where the demo keeps its dbt artifacts: the target folder ``dbt_artifacts`` reads."""
-    return Path(home) / "dbt" / "target"
+    """Where the demo keeps its dbt artifacts: the folder ``dbt_artifacts`` reads by default
+    on the local engine."""
+    return local_target(home)
 
 
 def dbt_requirements(pyproject: Path) -> list[str]:
@@ -83,6 +85,18 @@ def dbt_python() -> Path | None:
         return None
     first = Path(script).read_bytes()[:512].split(b"\n", 1)[0].decode(errors="replace")
     return Path(first[2:].strip()) if first.startswith("#!") else None
+
+
+def dbt_executable() -> Path | None:
+    """The ``dbt`` command beside :func:`dbt_python` (what dagster-dbt's DbtCliResource runs)."""
+    python = dbt_python()
+    if python is None:
+        return None
+    script = python.parent / "dbt"
+    if script.is_file():
+        return script
+    found = shutil.which("dbt")
+    return Path(found) if found else None
 
 
 def run_dbt_demo(home: str | Path, python: Path | None = None) -> DbtDemoSummary:

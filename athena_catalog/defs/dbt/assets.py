@@ -13,6 +13,7 @@ from pydantic import Field
 from athena_catalog import settings
 from athena_catalog.dbt.artifacts import ArtifactError, read_artifacts
 from athena_catalog.dbt.ingest import IngestOutcome, apply_artifacts
+from athena_catalog.dbt.targets import dbt_targets
 from athena_catalog.defs.markdown import md_table
 from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
 from athena_catalog.timeutil import utc_now
@@ -28,7 +29,8 @@ class DbtArtifactsConfig(dg.Config):
         description=(
             "dbt target folders or s3:// prefixes, one per dbt project (manifest.json required; "
             "catalog.json, sources.json, run_results*.json read when present). "
-            "Empty: ATHENA_CATALOG_DBT_TARGET."
+            "Empty: ATHENA_CATALOG_DBT_TARGET, else on the local engine "
+            "<ATHENA_CATALOG_HOME>/dbt/target when it exists (the demo's)."
         ),
     )
 
@@ -49,7 +51,9 @@ def dbt_artifacts(
     catalog_store: CatalogStoreResource,
     athena: AthenaResource,
 ) -> dg.MaterializeResult:
-    targets = list(config.targets) or list(settings.DBT_TARGETS.read())
+    targets = dbt_targets(
+        config.targets, settings.DBT_TARGETS.read(), athena.engine, athena.local_home_path()
+    )
     if not targets:
         context.log.info("no dbt target configured (run config or ATHENA_CATALOG_DBT_TARGET)")
         return dg.MaterializeResult(metadata={"projects": 0})
