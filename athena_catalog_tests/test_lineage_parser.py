@@ -339,3 +339,37 @@ def test_a_query_body_in_parentheses_keeps_its_column_lineage(statement: str, bo
         "dt": {"awsdatacatalog.sales.orders.dt"},
     }
     assert (result.error, result.warnings) == (None, [])
+
+
+def test_when_only_tables_can_be_qualified_the_walk_still_resolves_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from athena_catalog.lineage import columns
+
+    real = columns.qualify
+
+    def tables_only(expression: object, **options: object) -> object:
+        if options.get("qualify_columns", True):
+            raise KeyError("a qualifier bug")
+        return real(expression, **options)
+
+    monkeypatch.setattr(columns, "qualify", tables_only)
+    result = parse_lineage(
+        "INSERT INTO summary SELECT o.order_id, amount * 2, s.dt FROM orders o"
+        " JOIN summary s ON s.order_id = o.order_id WHERE o.dt > '1' ORDER BY 2",
+        "awsdatacatalog",
+        "sales",
+        SCHEMA,
+    )
+    assert result.error is None
+    assert result.warnings == ["unresolved columns: 'a qualifier bug'"]
+    orders, summary = "awsdatacatalog.sales.orders", "awsdatacatalog.sales.summary"
+    # amount is unqualified across two sources: only orders has it in the schema.
+    assert result.columns == {
+        "order_id": {f"{orders}.order_id"},
+        "total": {f"{orders}.amount"},
+        "dt": {f"{summary}.dt"},
+    }
+    assert result.joins == {(f"{orders}.order_id", f"{summary}.order_id")}
+    assert result.roles[f"{orders}.amount"] == {"select", "order"}
+    assert result.roles[f"{orders}.dt"] == {"filter"}

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 
@@ -125,7 +124,7 @@ def _qualified(
                 allow_partial_qualification=partial,
                 qualify_columns=columns,
             )
-        except SqlglotError as e:
+        except Exception as e:  # OptimizeError, or a qualifier bug on an odd shape
             failure = failure or _first_line(e)
             continue
         return query, [] if failure is None else [f"unresolved columns: {failure}"]
