@@ -10,11 +10,9 @@ are numbered instead; everything else (``can_subset``, the pool, severity, block
 the decorator would build.
 """
 
-
 import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from numbers import Number
 from typing import Any
 
 import dagster as dg
@@ -94,7 +92,6 @@ def _table_checks(
         ins={"table": dg.In(dg.Nothing)},
         out={name: dg.Out(is_required=False) for name in outputs},
         pool=ATHENA_SQL_POOL,
-        tags={"kind": "great_expectations"},
     )
     def evaluate(
         context: dg.OpExecutionContext,
@@ -105,7 +102,7 @@ def _table_checks(
         chosen = [case for case in cases if case.name in selected]
         runnable = [case for case in chosen if case.name not in invalid]
         context.log.info(
-            f"{table.fqn}: {len(runnable)} tests, {len(chosen) - len(runnable)} invalid"
+            f"{table.fqn}: {len(runnable)} tests to run, {len(chosen) - len(runnable)} invalid"
         )
         found = {o.case.name: o for o in _run(athena, table, runnable)}
         found |= {
@@ -178,7 +175,7 @@ def _observed(value: Any) -> Any:
     """Numbers and text as themselves (numbers are plotted over runs), the rest as JSON."""
     if isinstance(value, bool):
         return dg.MetadataValue.bool(value)
-    if isinstance(value, Number | str):
+    if isinstance(value, int | float | str):
         return value
     plain = _jsonable(value)
     return dg.MetadataValue.json(plain) if isinstance(plain, dict | list) else str(plain)
