@@ -227,20 +227,40 @@ def test_top_joins_are_seen_from_both_sides(refreshed: Refreshed) -> None:
         ] in rows
 
 
-def test_column_usage_on_the_page_is_the_stored_column_usage(refreshed: Refreshed) -> None:
-    """However column usage is filled, the page shows exactly what column_usage_daily holds."""
-    store = CatalogStore(refreshed.url)
-    with store.read() as conn:
-        pages = usage_pages(conn)
-        recorded = conn.execute(select(func.count()).select_from(column_usage_daily)).scalar_one()
-    store.close()
+def test_column_usage_on_the_page_against_the_demo_sql(refreshed: Refreshed) -> None:
+    """daily_revenue is read by a dashboard tile (SELECT dt, sum(revenue), sum(orders) ...
+    GROUP BY dt ORDER BY dt) and through v_revenue_by_segment (SELECT dt, segment,
+    sum(orders), sum(revenue) ... GROUP BY dt, segment): channel and country never are."""
     revenue = observations(refreshed, f"{A}.analytics.daily_revenue", by="usage")[-1]
-    page = pages[f"{A}.analytics.daily_revenue"]
-    if not recorded:
-        assert "column_usage" not in revenue.metadata  # nothing known is not "never read"
-        return
-    assert value(revenue, "columns_read") == len([c for c in page.columns if c.queries])
-    assert value(revenue, "columns_never_read_count") == len(page.never_read)
+    assert value(revenue, "columns_never_read") == "`channel`, `country`"
+    assert value(revenue, "columns_never_read_count") == 2
+    assert value(revenue, "columns_read") == 4
+    summary = read(
+        refreshed.url,
+        select(table_usage_summary.c.computed_at).where(
+            table_usage_summary.c.table_fqn == f"{A}.analytics.daily_revenue"
+        ),
+    )
+    start = (summary[0][0] - timedelta(days=30)).date()
+    u = column_usage_daily.c
+    stored = read(
+        refreshed.url,
+        select(
+            u.column_name,
+            func.sum(u.queries),
+            func.sum(u.select_count),
+            func.sum(u.filter_count),
+            func.sum(u.join_count),
+            func.sum(u.group_by_count),
+            func.sum(u.order_by_count),
+        )
+        .where(u.table_fqn == f"{A}.analytics.daily_revenue", u.day >= start)
+        .group_by(u.column_name)
+        .order_by(func.sum(u.queries).desc(), u.column_name),
+    )
+    assert md_rows(revenue, "column_usage") == [[str(x) for x in row] for row in stored]
+    assert [r[0] for r in stored][:2] == ["dt", "revenue"]  # in every query of both
+    assert value(revenue, "most_used_columns") == ", ".join(r[0] for r in stored[:3])
 
 
 def test_lineage_is_observed_once_until_it_changes(refreshed: Refreshed) -> None:
