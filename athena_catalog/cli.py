@@ -117,12 +117,12 @@ def _materialize_demo() -> int:
         ("refresh_catalog", {"ops": {"query_history": {"config": {"query_log_days": DAYS + 2}}}}),
         ("profile_tables", {}),
     ]
+    # refresh_catalog's dbt_artifacts reads the demo's dbt project (none without dbt).
     dbt_target = demo_target(default_home())
-    dbt_config: dict[str, object] = {
-        "ops": {"dbt_artifacts": {"config": {"targets": [str(dbt_target)]}}}
-    }
     if dbt_target.is_dir():
-        demo_jobs.append(("dbt", dbt_config))
+        os.environ["ATHENA_CATALOG_DBT_TARGET"] = str(dbt_target)
+    else:
+        os.environ.pop("ATHENA_CATALOG_DBT_TARGET", None)
     observed = 0  # events on the table assets' pages (crawl, usage, lineage, profiler)
     for job_name, run_config in demo_jobs:
         result = defs.resolve_job_def(job_name).execute_in_process(
@@ -138,11 +138,11 @@ def _materialize_demo() -> int:
     if not quality.execute_in_process(instance=instance, raise_on_error=False).success:
         print("The demo's data_quality run failed; see the errors above.", file=sys.stderr)
         return 1
-    # The dbt tests are checks once the dbt run above stored them: the dbt job again, on the
-    # unchanged artifacts, evaluates them.
+    # The dbt tests are checks once refresh_catalog stored them: the dbt job, on the unchanged
+    # artifacts, evaluates them.
     if dbt_target.is_dir():
         checked = reloaded.resolve_job_def("dbt").execute_in_process(
-            run_config=dbt_config, instance=instance, raise_on_error=False
+            instance=instance, raise_on_error=False
         )
         if not checked.success:
             print("The demo's dbt checks run failed; see the errors above.", file=sys.stderr)

@@ -269,9 +269,13 @@ def test_the_demo_command_ingests_the_dbt_project_and_says_so(
     built, _ = dbt_demo
     home = tmp_path / "home"
     shutil.copytree(built, home, ignore=shutil.ignore_patterns("catalog.db*"))
-    for name in ("ATHENA_CATALOG_STORE_URL", "ATHENA_CATALOG_DBT_TARGET", "DAGSTER_HOME"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ATHENA_CATALOG_STORE_URL", raising=False)
+    # Both set by the command for itself: recorded here so they are undone after the test.
+    monkeypatch.setenv("ATHENA_CATALOG_DBT_TARGET", "")
+    monkeypatch.setenv("ATHENA_CATALOG_ENGINE", "local")
     monkeypatch.setenv("ATHENA_CATALOG_HOME", str(home))
+    (tmp_path / "dagster").mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # what `make ui` shows
     # The command runs in a process of its own: its code location is loaded with this home.
     monkeypatch.delitem(sys.modules, "athena_catalog.definitions", raising=False)
     assert cli._materialize_demo() == 0
@@ -285,4 +289,16 @@ def test_the_demo_command_ingests_the_dbt_project_and_says_so(
         "dbt tests passed": "17",
         "dbt tests warned": "3",
         "dbt tests failed": "2",
+    }
+    # The checks' evaluations are in the instance, with the run's outcomes.
+    fct = dg.AssetKey(["athena", *FCT.split(".")])
+    unique = dg.AssetCheckKey(fct, "dbt_unique_fct_orders_order_id")
+    not_null = dg.AssetCheckKey(fct, "dbt_not_null_fct_orders_order_id")
+    with dg.DagsterInstance.get() as instance:
+        records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [unique, not_null]
+        )
+    assert {k.name: r.status.value for k, r in records.items()} == {
+        unique.name: "FAILED",
+        not_null.name: "SUCCEEDED",
     }
