@@ -677,7 +677,7 @@ suites:
 def test_the_sensor_runs_a_tables_checks_after_a_write_since_its_last_check(
     demo: Demo,
 ) -> None:
-    """Last in the module: it writes to raw.products, which no other test reads."""
+    """It writes to raw.products, which no other test of the module reads."""
     defs, _, state = demo_defs(demo, PRODUCTS)
     key = key_of(state, "awsdatacatalog.raw.products")
     sensor = defs.resolve_sensor_def("data_quality_write_sensor")
@@ -728,3 +728,37 @@ def test_the_sensor_runs_a_tables_checks_after_a_write_since_its_last_check(
     assert set(request.asset_check_keys or ()) == checks
     assert isinstance(tick(second.cursor), dg.SkipReason)
     assert os.environ.get("ATHENA_CATALOG_QUALITY_FILE") is None  # nothing leaked
+
+
+def test_dg_launch_runs_the_data_quality_job(demo: Demo, tmp_path: Path) -> None:
+    from athena_catalog_tests.test_metadata_local import _cli_env
+
+    spec = tmp_path / "quality.yaml"
+    spec.write_text(
+        textwrap.dedent("""\
+        suites:
+          - entityFullyQualifiedName: awsdatacatalog."Odd-Names"."café_ventes"
+            testCases:
+              - {name: numero_unique, testDefinitionName: columnValuesToBeUnique,
+                 columnName: numéro}
+        """)
+    )
+    env = _cli_env(demo.home, demo.url, tmp_path / "dagster_home")
+    env |= {"ATHENA_CATALOG_QUALITY_FILE": str(spec), "VIRTUAL_ENV": sys.prefix}
+    started = utc_now()
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "launch", "--job", "data_quality"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    store = CatalogStore(demo.url)
+    with store.read() as conn:
+        rows = [r for r in results(conn) if r.evaluated_at >= started]
+    store.close()
+    assert [(r.table_fqn, r.check_name, r.passed) for r in rows] == [
+        ("awsdatacatalog.odd-names.café_ventes", "numero_unique", True)
+    ]
