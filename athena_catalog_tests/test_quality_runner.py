@@ -7,10 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import pytest
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+from great_expectations.expectations.expectation import ColumnMapExpectation
+from great_expectations.expectations.metrics.map_metric_provider import (
+    ColumnMapMetricProvider,
+    column_condition_partial,
+)
 
 from athena_catalog.demo import build_demo
 from athena_catalog.engines.local.engine import LocalEngine
@@ -418,6 +424,41 @@ def test_a_failing_uniqueness_check_counts_rows_and_samples_in_one_statement(
     assert outcome.unexpected_percent == pytest.approx(outcome.unexpected_count / nonnull * 100)
     values = {r[0] for r in duck.execute(repeated).fetchall()}
     assert outcome.sample and len(outcome.sample) <= 20 and set(outcome.sample) <= values
+
+
+class ColumnValuesBelowRowCount(ColumnMapMetricProvider):
+    """A condition that reads the row count: it must wait for the count's real value."""
+
+    condition_metric_name = "column_values.test_below_row_count"
+
+    @column_condition_partial(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(cls, column: Any, _metrics: dict[str, Any], **kwargs: Any) -> Any:
+        return column < _metrics["table.row_count"]
+
+
+class ExpectColumnValuesToBeBelowRowCount(ColumnMapExpectation):
+    map_metric: ClassVar[str] = "column_values.test_below_row_count"
+
+
+def test_an_expression_reading_an_aggregate_waits_for_its_value(
+    engine: LocalEngine, duck: duckdb.DuckDBPyConnection
+) -> None:
+    native = TestCase(
+        ORDERS,
+        "below",
+        "expect_column_values_to_be_below_row_count",
+        None,
+        {"column": "order_id"},
+        native=True,
+    )
+    before = len(list(engine.query_history()))
+    (outcome,) = run_cases(engine, table(engine, "raw", "orders"), [native])
+    assert outcome.error is None
+    # The row count first, then the condition built on its value: two statements.
+    assert len(list(engine.query_history())) - before == 2 + (0 if outcome.passed else 1)
+    assert outcome.unexpected_count == one(
+        duck, f"SELECT count(*) FROM {ORD} WHERE order_id >= (SELECT count(*) FROM {ORD})"
+    )
 
 
 def test_odd_names_are_quoted(engine: LocalEngine, duck: duckdb.DuckDBPyConnection) -> None:

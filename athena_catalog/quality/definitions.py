@@ -349,7 +349,7 @@ _DEFINITIONS: tuple[TestDefinition, ...] = (
     _stat(
         "Median",
         "ExpectColumnApproxMedianToBeBetween",
-        "median (Athena's approx_percentile: rank error at most 1%)",
+        "median (Athena's approx_percentile: rank error about 1%)",
         OURS,
     ),
     _stat("StdDev", "ExpectColumnStdevToBeBetween", "sample standard deviation"),

@@ -15,7 +15,8 @@ passing check needs is an aggregate that joins the table's one-SELECT metric bun
   query); zero means unique, and only a failure asks for the exact count of rows holding a
   repeated value, with the sample, in one statement;
 * ``columnValueMedianToBeBetween``: Athena's ``approx_percentile(col, 0.5)`` (GX's own sorts
-  the column in a statement of its own): its rank error is at most 1% of the non-NULL rows.
+  the column in a statement of its own): an estimate, rank error about 1% of the non-NULL
+  rows.
 
 The query-based checks (custom SQL, table diff) are scalar subqueries in the same bundle. The
 ``*_sample`` metrics are what the runner asks for a failed check only.
@@ -238,7 +239,8 @@ class ColumnDuplicates(MetricProvider):
         column = execution_engine.engine.dialect.identifier_preparer.quote(
             metric_domain_kwargs["column"]
         )
-        batch = _batch_name(execution_engine, metric_domain_kwargs)
+        table = {k: v for k, v in metric_domain_kwargs.items() if k != "column"}
+        batch = _batch_name(execution_engine, table)
         rows = _rows(
             execution_engine,
             f"SELECT v, sum(n) OVER () FROM (SELECT {column} AS v, count(*) AS n FROM {batch}"
@@ -281,8 +283,8 @@ class ExpectColumnValuesToBeUniqueInOneScan(ColumnAggregateExpectation):
 
 
 class ExpectColumnApproxMedianToBeBetween(ExpectColumnMedianToBeBetween):
-    """GX's median expectation on Athena's ``approx_percentile(col, 0.5)``: a value whose
-    rank among the sorted non-NULL values is within 1% of the middle."""
+    """GX's median expectation on Athena's ``approx_percentile(col, 0.5)``: an estimate whose
+    rank among the sorted non-NULL values is about 1% from the middle, in the bundle."""
 
     metric_dependencies: ClassVar[tuple[str]] = (MEDIAN_METRIC,)
 

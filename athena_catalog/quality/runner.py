@@ -1,15 +1,18 @@
 """Run one table's test cases through Great Expectations, as SQL where the data lives.
 
 One ephemeral GX context, one SQL datasource on ``Engine.sqlalchemy_engine`` (the
-``awsathena`` dialect on either engine, no temp tables), one batch of the whole table. The
-expectations' metrics are resolved together, so GX bundles every aggregate of the table into
-as few SELECTs as its metric graph allows, and nothing row-level is fetched for a check that
-passes (``BOOLEAN_ONLY``'s metrics; observed values come from the same resolved metrics,
-``BASIC``'s shape). Only a failed row-level check costs one more statement: its capped
-sample of unexpected values. Results are matched to cases by each expectation's ``meta``.
+``awsathena`` dialect on either engine, no temp tables), one batch of the whole table, found
+through the engine's listings (no probe statement). The expectations' metrics are resolved
+as one graph whose bundled metrics all go out together: a passing suite of OpenMetadata tests
+is one SELECT per table (see ``_Run._compute``). Nothing row-level is fetched for a check
+that passes (``BOOLEAN_ONLY``'s metrics; observed values come from the same resolved
+metrics, ``BASIC``'s shape). Only a failed row-level check costs one more statement: its
+capped sample of unexpected values. Results are matched to cases by each expectation's
+``meta``.
 
-A check whose SQL fails becomes a failed ``Outcome`` with the error; a failure in a shared
-statement is retried per check, so only the check that broke it records the error.
+A check whose SQL fails becomes a failed ``Outcome`` with the error; a shared SELECT that
+fails is halved until the failing metric is alone, so only the check that broke it records
+the error.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from athena_catalog.engines.contract import Engine
 
 SAMPLE_SIZE = 20  # unexpected values kept per failed check
+STAND_IN = "<athena_catalog: a value not computed yet>"
 CASE_KEY = "athena_catalog_case"  # the expectation's meta key holding its case index
 # GX's severities -> the check's.
 SEVERITIES: dict[str, Severity] = {"critical": "error", "warning": "warn", "info": "warn"}
@@ -112,7 +116,11 @@ class _Waiting:
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
     __truediv__ = __rtruediv__ = __floordiv__ = __mod__ = __pow__ = __neg__ = _fail
     __str__ = __format__ = _fail
+    __clause_element__ = _fail  # SQLAlchemy asks for it before it uses a value in SQL
     __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return STAND_IN  # named in SQLAlchemy's "Literal Python value expected, got ..."
 
 
 _WAITING = _Waiting()
@@ -121,7 +129,7 @@ _WAITING = _Waiting()
 def _read_a_stand_in(error: BaseException) -> bool:
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, _StandInRead):
+        if isinstance(seen, _StandInRead) or STAND_IN in str(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -343,13 +351,14 @@ class _Run:
                 severity=severity,
             )
         found = result.result or {}
-        if "unexpected_count" in found:  # one of ours with GX's map shape, as one aggregate
+        if "observed_value" not in found and "unexpected_count" in found:
+            # GX's map shape from an aggregate expectation (ours for uniqueness)
             return Outcome(
                 case,
                 bool(result.success),
-                element_count=json_ready(found["element_count"]),
+                element_count=json_ready(found.get("element_count")),
                 unexpected_count=json_ready(found["unexpected_count"]),
-                unexpected_percent=json_ready(found["unexpected_percent"]),
+                unexpected_percent=json_ready(found.get("unexpected_percent")),
                 severity=severity,
             )
         return Outcome(
