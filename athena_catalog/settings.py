@@ -234,8 +234,7 @@ DBT_TARGETS: Setting[tuple[str, ...]] = Setting(
     "ATHENA_CATALOG_DBT_TARGET",
     (),
     "the dbt target folders `dbt_artifacts` reads (several: one per dbt project)",
-    "folders or s3:// prefixes (s3://bucket/prefix/), separated by commas or os.pathsep"
-    " (: or ;)",
+    "folders or s3:// prefixes (s3://bucket/prefix/), separated by commas or os.pathsep (: or ;)",
     _dbt_targets,
 )
 # Usage schedule preset -> its default cron (UTC), and the variable that changes it.
