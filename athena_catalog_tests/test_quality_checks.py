@@ -398,6 +398,21 @@ def marked_statements(home: Path, since: datetime) -> list[Any]:
         engine.close()
 
 
+def run_in_repo(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A CLI command from the repo root, as the README runs it; it must succeed."""
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+def results_since(url: str, started: datetime, table: str | None = None) -> list[Any]:
+    store = CatalogStore(url)
+    with store.read() as conn:
+        found = [r for r in results(conn, table) if r.evaluated_at >= started]
+    store.close()
+    return found
+
+
 # -- the tests -------------------------------------------------------------------------------
 
 
@@ -481,19 +496,10 @@ def test_dagster_job_execute_runs_every_check_into_the_store(
     env = _cli_env(demo.home, demo.url, tmp_path / "dagster_home")
     env["ATHENA_CATALOG_QUALITY_FILE"] = str(QUALITY_FILE)
     started = utc_now()
-    done = subprocess.run(
-        [DAGSTER, "job", "execute", "-m", "athena_catalog.definitions", "-j", "data_quality"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    run_in_repo(
+        [DAGSTER, "job", "execute", "-m", "athena_catalog.definitions", "-j", "data_quality"], env
     )
-    assert done.returncode == 0, done.stderr[-4000:]
-    store = CatalogStore(demo.url)
-    with store.read() as conn:
-        rows = [r for r in results(conn) if r.evaluated_at >= started]
-    store.close()
+    rows = results_since(demo.url, started)
     state = read_tables_state(demo.url)
     assert {(r.table_fqn, r.check_name) for r in rows} == set(ORACLES)
     assert len(rows) == len(ORACLES)
@@ -535,10 +541,7 @@ def test_one_selected_check_runs_one_expectation(demo: Demo, tmp_path: Path) -> 
         assert {e.check_name for e in result.get_asset_check_evaluations()} == selection
         statements = marked_statements(demo.home, started)
         runs[frozenset(selection)] = statements
-        store = CatalogStore(demo.url)
-        with store.read() as conn:
-            rows = [r for r in results(conn, ORDERS) if r.evaluated_at >= started]
-        store.close()
+        rows = results_since(demo.url, started, ORDERS)
         assert {r.check_name for r in rows} == selection
     only_count = runs[frozenset({"row_count"})]
     # One aggregate expectation: its bundled SELECT (and GX's probe of the table), nothing of
@@ -746,19 +749,8 @@ def test_dg_launch_runs_the_data_quality_job(demo: Demo, tmp_path: Path) -> None
     env = _cli_env(demo.home, demo.url, tmp_path / "dagster_home")
     env |= {"ATHENA_CATALOG_QUALITY_FILE": str(spec), "VIRTUAL_ENV": sys.prefix}
     started = utc_now()
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "dg"), "launch", "--job", "data_quality"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    store = CatalogStore(demo.url)
-    with store.read() as conn:
-        rows = [r for r in results(conn) if r.evaluated_at >= started]
-    store.close()
+    run_in_repo([str(Path(sys.executable).parent / "dg"), "launch", "--job", "data_quality"], env)
+    rows = results_since(demo.url, started)
     assert [(r.table_fqn, r.check_name, r.passed) for r in rows] == [
         ("awsdatacatalog.odd-names.café_ventes", "numero_unique", True)
     ]
