@@ -294,3 +294,39 @@ def test_the_code_location_loads_with_a_bad_missing_or_empty_file_and_no_store(
         assert f"{path}:1: file not found" in done.stderr
     elif content.startswith("suites: [\n"):
         assert f"{path}:2: invalid YAML" in done.stderr
+
+
+def test_openmetadata_string_values_are_typed_like_yaml_scalars() -> None:
+    """OpenMetadata's exports write every parameter value as a string: "0" is a number,
+    "true" a boolean, and what is no number still names the parameter."""
+    from athena_catalog.quality.cases import TestCase
+    from athena_catalog.quality.definitions import parameter_errors, typed_parameters
+
+    columns = {"amount": "double", "order_id": "bigint"}
+    between = TestCase(
+        "awsdatacatalog.raw.orders",
+        "amount_in_range",
+        "columnValuesToBeBetween",
+        "amount",
+        {"minValue": "0", "maxValue": " 10000.5 "},
+    )
+    assert parameter_errors(between, columns) == []
+    assert typed_parameters(between) == {"minValue": 0, "maxValue": 10000.5}
+    match = TestCase(
+        "awsdatacatalog.raw.orders",
+        "columns",
+        "tableColumnToMatchSet",
+        parameters={"columnNames": "amount, order_id", "ordered": "true"},
+    )
+    assert parameter_errors(match, columns) == []
+    assert typed_parameters(match)["ordered"] is True
+    bad = TestCase(
+        "awsdatacatalog.raw.orders",
+        "bad",
+        "columnValuesToBeBetween",
+        "amount",
+        {"minValue": "nan", "maxValue": "ten"},
+    )
+    errors = parameter_errors(bad, columns)
+    assert any("'minValue'" in e and "expected a number" in e for e in errors), errors
+    assert any("'maxValue'" in e and "'ten'" in e for e in errors), errors

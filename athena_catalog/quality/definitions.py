@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -468,7 +470,24 @@ def expectation_kwargs(case: TestCase) -> tuple[str, dict[str, Any]]:
     return name, {k: v for k, v in kwargs.items() if v is not None}
 
 
+_INT = re.compile(r"[+-]?\d+")
+
+
 def _typed(parameter: Parameter, value: Any) -> Any:
+    # OpenMetadata's own exports write every parameter value as a string ("0", "true").
+    if isinstance(value, str) and parameter.type in ("int", "number", "bool"):
+        text = value.strip()
+        if parameter.type == "bool":
+            return {"true": True, "false": False}.get(text.lower(), value)
+        if _INT.fullmatch(text):
+            return int(text)
+        if parameter.type == "number":
+            try:
+                number = float(text)
+            except ValueError:
+                return value
+            return number if math.isfinite(number) else value
+        return value
     if parameter.type == "values" and isinstance(value, str):
         return json.loads(value)
     if parameter.type == "names" and isinstance(value, str):
@@ -481,6 +500,8 @@ def _typed(parameter: Parameter, value: Any) -> Any:
 
 def _type_error(parameter: Parameter, value: Any) -> str | None:
     kind = parameter.type
+    if kind in ("int", "number", "bool"):
+        value = _typed(parameter, value)
     if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
         return f"expected an integer, got {value!r}"
     if kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
