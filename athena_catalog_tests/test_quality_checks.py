@@ -33,8 +33,9 @@ from athena_catalog.markers import MARKER
 from athena_catalog.quality.definitions import DEFINITIONS
 from athena_catalog.quality.spec import QualitySpec, parse_spec
 from athena_catalog.store import CatalogStore
-from athena_catalog.store.quality import latest_results, results, table_writes
+from athena_catalog.store.quality import latest_results, results
 from athena_catalog.store.schema import quality_results
+from athena_catalog.store.table_writes import table_writes
 from athena_catalog.timeutil import utc_now
 from athena_catalog_tests.demo_fixtures import RUN_CONFIG, materialized_demo
 

@@ -1,6 +1,6 @@
 """Data-quality results in the store: one ``quality_results`` row per check evaluation, a time
-series never overwritten, and what the write-triggered sensor reads (each table's last
-evaluation, and the writes the query history shows since).
+series never overwritten, and each table's last evaluation, which the write-triggered sensor
+compares with :mod:`athena_catalog.store.table_writes`.
 
 Nothing here updates or deletes a row: a new evaluation is a new row, so the history of a
 check is every row of its ``(table_fqn, check_name)``.
@@ -8,7 +8,7 @@ check is every row of its ``(table_fqn, check_name)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,16 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from athena_catalog.quality.cases import Outcome
-from athena_catalog.store.schema import (
-    lineage_parse_cache,
-    quality_results,
-    query_history,
-    query_tables,
-)
+from athena_catalog.store.schema import quality_results
 from athena_catalog.timeutil import as_utc
-
-# The lineage parser's statement kinds (LineageResult.statement) that change a table's rows.
-WRITE_STATEMENTS = frozenset({"ctas", "insert", "merge", "update", "delete"})
 
 
 def record_outcomes(
@@ -130,40 +122,3 @@ def _stored(row: Any) -> StoredResult:
         statement_ids=list(row["statement_ids"] or []),
         run_id=row["run_id"],
     )
-
-
-@dataclass(frozen=True)
-class TableWrite:
-    """The newest write the query history shows to one table."""
-
-    table_fqn: str
-    query_id: str
-    completed_at: datetime
-    statement: str  # ctas, insert, merge, update, delete
-
-
-def table_writes(
-    conn: Connection, tables: Sequence[str], since: datetime | None = None
-) -> dict[str, TableWrite]:
-    """The newest successful CTAS, INSERT, MERGE, UPDATE or DELETE of each of ``tables``
-    completed after ``since``, from the resolved history (``query_tables`` role ``write``,
-    the statement kind from its cached parse)."""
-    if not tables:
-        return {}
-    t, h, p = query_tables.c, query_history.c, lineage_parse_cache.c
-    done = func.coalesce(h.completed_at, h.submitted_at)
-    query = (
-        select(t.table_fqn, h.query_id, done.label("done"), p.result)
-        .join(query_history, h.query_id == t.query_id)
-        .join(lineage_parse_cache, p.fingerprint == t.fingerprint)
-        .where(t.role == "write", h.state == "SUCCEEDED", t.table_fqn.in_(list(tables)))
-        .order_by(done, h.query_id)
-    )
-    if since is not None:
-        query = query.where(done > as_utc(since))
-    newest: dict[str, TableWrite] = {}
-    for fqn, query_id, at, result in conn.execute(query):
-        statement = (result or {}).get("statement")
-        if statement in WRITE_STATEMENTS:
-            newest[fqn] = TableWrite(fqn, query_id, as_utc(at), statement)
-    return newest

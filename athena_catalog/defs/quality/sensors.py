@@ -16,7 +16,8 @@ import dagster as dg
 
 from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.store import StoreError
-from athena_catalog.store.quality import last_evaluated, table_writes
+from athena_catalog.store.quality import last_evaluated
+from athena_catalog.store.table_writes import table_writes
 
 SENSOR_INTERVAL_S = 300
 
