@@ -11,12 +11,12 @@ from typing import Any
 
 import dagster as dg
 
-from athena_catalog import settings
 from athena_catalog.defs.markdown import md_table
 from athena_catalog.defs.pools import ATHENA_SQL_POOL
 from athena_catalog.defs.profiler.config import profiler_config_schema, split_config
 from athena_catalog.defs.profiler.observations import profile_observation
 from athena_catalog.defs.resources import AthenaResource, CatalogStoreResource
+from athena_catalog.defs.tables.observations import table_assets_exist
 from athena_catalog.defs.tables.translator import AthenaTableTranslator
 from athena_catalog.engines.records import Table
 from athena_catalog.profiler import cost_guard
@@ -136,12 +136,7 @@ def _observe(
 ) -> int:
     """One observation per successful profile; none past ATHENA_CATALOG_TABLE_ASSETS live
     tables, where no table asset exists to carry it."""
-    cap = settings.TABLE_ASSETS.read()
-    if len(live) > cap:
-        context.log.info(
-            f"no profile observations: {len(live)} live tables exceed "
-            f"{settings.TABLE_ASSETS.name}={cap}, so there are no table assets"
-        )
+    if not table_assets_exist(context, len(live), "profile observations"):
         return 0
     ok = [(t, p) for t, p in profiled if p.ok]
     for table, profile in ok:

@@ -9,12 +9,12 @@ from typing import Any
 import dagster as dg
 
 from athena_catalog.defs.markdown import md_table
+from athena_catalog.defs.tables.observations import OBSERVED_BY
 from athena_catalog.defs.tables.translator import AthenaTableTranslator
 from athena_catalog.engines.records import Table
 from athena_catalog.profiler.metrics import ColumnProfile, TableProfile
 from athena_catalog.timeutil import as_utc
 
-OBSERVED_BY = "athena_catalog/observed_by"  # the tag every table-asset observation carries
 COLUMN_ROWS = 200  # columns shown in the markdown table; the store keeps every one
 COLUMN_HEADER = [
     "column",

@@ -39,7 +39,6 @@ from athena_catalog.store.table_pages import (
     UsagePage,
     crawl_marks,
     live_tables,
-    usage_pages,
 )
 
 OBSERVED_BY = "athena_catalog/observed_by"
@@ -81,11 +80,13 @@ def observe_crawl(
 def observe_usage(
     context: dg.AssetExecutionContext,
     store: CatalogStore,
+    pages: dict[str, UsagePage],
     translator: AthenaTableTranslator | None = None,
 ) -> int:
-    """One observation per table read or written in the window, on every run."""
+    """One observation per table read or written in the window (``pages``, from
+    :func:`~athena_catalog.store.table_pages.usage_pages`), on every run."""
     with store.read() as conn:
-        names, pages = live_tables(conn), usage_pages(conn)
+        names = live_tables(conn)
     news = {fqn: usage_metadata(page) for fqn, page in pages.items()}
     return _emit(context, "usage", names, news, translator)
 

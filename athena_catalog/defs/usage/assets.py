@@ -174,9 +174,9 @@ def table_usage(
     with catalog_store.open() as store:
         resolved = resolve_history(store)
         summary = aggregate(store, options)
-        observe_usage(context, store)
         with store.read() as conn:
             pages = usage_pages(conn)
+        observe_usage(context, store, pages)
     if resolved.parse_errors:
         context.log.warning(
             counted(
