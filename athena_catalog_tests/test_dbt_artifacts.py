@@ -7,12 +7,21 @@ import json
 from pathlib import Path
 
 import boto3
+import dagster as dg
 import pytest
+from sqlalchemy import select
 
 from athena_catalog.dbt import mapping
 from athena_catalog.dbt.artifacts import ArtifactError, parse_artifacts, read_artifacts, read_target
 from athena_catalog.dbt.mapping import map_nodes, node_owners, props_relation
+from athena_catalog.defs.dbt.assets import dbt_artifacts
+from athena_catalog.defs.metadata.assets import metadata
+from athena_catalog.defs.resources import CatalogStoreResource
+from athena_catalog.store import CatalogStore
+from athena_catalog.store.schema import dbt_nodes, dbt_projects, dbt_test_results
 from athena_catalog_tests import dbt_fixtures
+from athena_catalog_tests.conftest import FAKE_REGION
+from athena_catalog_tests.e2e_helpers import SESSION_HOOKS, HookedAthenaResource
 
 
 @pytest.mark.parametrize(("version", "rr"), [(11, 5), (12, 6)])
@@ -204,6 +213,12 @@ def test_artifacts_from_an_s3_prefix_on_moto(tmp_path: Path, moto_endpoint: str)
     assert from_s3.nodes == from_disk.nodes
     with pytest.raises(ArtifactError, match=r"s3://dbt-artifacts/none/: no manifest\.json"):
         read_artifacts(["s3://dbt-artifacts/none/"], s3)
+    with pytest.raises(ArtifactError) as raised:
+        read_artifacts(["s3://no-such-bucket/target/"], s3)
+    assert str(raised.value) == (
+        "s3://no-such-bucket/target/: s3:ListObjectsV2 failed: NoSuchBucket: "
+        "The specified bucket does not exist"
+    )
 
 
 def test_parse_is_deterministic_and_the_digest_follows_the_bytes(tmp_path: Path) -> None:
@@ -212,3 +227,84 @@ def test_parse_is_deterministic_and_the_digest_follows_the_bytes(tmp_path: Path)
     assert parse_artifacts("a", files).digest == parse_artifacts("b", files).digest
     changed = dict(files, **{"run_results.json": files["run_results.json"] + b" "})
     assert parse_artifacts("a", changed).digest != parse_artifacts("a", files).digest
+
+
+def _upload(s3, local: Path, bucket: str, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    s3.create_bucket(Bucket=bucket)
+    for path in local.iterdir():
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.name}", Body=path.read_bytes())
+
+
+def _glue_lakehouse(moto_endpoint: str) -> None:
+    """The fixture project's tables in moto's Glue (raw.customers is dbt's raw.Customers)."""
+    glue = boto3.client("glue", endpoint_url=moto_endpoint, region_name=FAKE_REGION)
+    tables = {
+        "raw": ["orders", "customers"],
+        "staging": ["stg_orders"],
+        "marts": ["customer_revenue"],
+    }
+    for database, names in tables.items():
+        glue.create_database(DatabaseInput={"Name": database})
+        for name in names:
+            glue.create_table(
+                DatabaseName=database,
+                TableInput={
+                    "Name": name,
+                    "TableType": "EXTERNAL_TABLE",
+                    "StorageDescriptor": {
+                        "Columns": [{"Name": "id", "Type": "bigint"}],
+                        "Location": f"s3://lake/{database}/{name}/",
+                    },
+                },
+            )
+
+
+def test_the_asset_reads_an_s3_target_with_the_engines_client(
+    tmp_path: Path, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ATHENA_CATALOG_DBT_TARGET=s3://...`` through the athena resource on moto's server: the
+    S3 calls go to the resource's endpoint with the AWS engine's client settings."""
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=FAKE_REGION)
+    _upload(s3, dbt_fixtures.write_target(tmp_path / "t"), "dbt-artifacts", "shop/target/")
+    _glue_lakehouse(moto_endpoint)
+    monkeypatch.setenv("ATHENA_CATALOG_DBT_TARGET", "s3://dbt-artifacts/shop/target/")
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    agents: list[str] = []
+    SESSION_HOOKS.append(
+        (
+            "before-send.s3.*",
+            lambda request, **_: agents.append(
+                f"{request.url.split('?')[0]} {request.headers['User-Agent'].decode()}"
+            ),
+        )
+    )
+    resources = {
+        "athena": HookedAthenaResource(
+            engine="aws", region_name=FAKE_REGION, endpoint_url=moto_endpoint, max_attempts=7
+        ),
+        "catalog_store": CatalogStoreResource(url=url),
+    }
+    assert dg.materialize([metadata], resources=resources).success
+    result = dg.materialize([dbt_artifacts], resources=resources)
+    meta = result.asset_materializations_for_node("dbt_artifacts")[0].metadata
+    assert (meta["projects"].value, meta["applied"].value) == (1, 1)
+    assert meta["nodes_in_catalog"].value == 4 and meta["nodes_not_in_catalog"].value == 1
+    store = CatalogStore(url)
+    with store.read() as conn:
+        (target,) = conn.execute(select(dbt_projects.c.target)).scalars()
+        mapped = conn.execute(
+            select(dbt_nodes.c.unique_id, dbt_nodes.c.table_fqn).where(
+                dbt_nodes.c.resource_type.in_(["model", "source"])
+            )
+        ).all()
+        results = conn.execute(select(dbt_test_results.c.test_unique_id)).scalars().all()
+    store.close()
+    assert target == "s3://dbt-artifacts/shop/target/"
+    assert dict(mapped)["source.shop.raw.customers"] == "awsdatacatalog.raw.customers"
+    assert dict(mapped)["model.shop.ghost"] is None
+    assert len(results) == 6
+    # ListObjectsV2 and the GetObjects of manifest, catalog and run_results, on moto's endpoint,
+    # from the engine's client (its user agent and standard retries with the resource's 7 attempts).
+    assert len(agents) == 4
+    assert all(a.startswith(f"{moto_endpoint}/dbt-artifacts") for a in agents)
+    assert all("athena-catalog" in a and "cfg/retry-mode#standard" in a for a in agents)

@@ -124,6 +124,9 @@ def test_targets_from_the_environment(
     monkeypatch.setenv("ATHENA_CATALOG_DBT_TARGET", str(one))
     result = dg.materialize([dbt_artifacts], resources=resources(home, url))
     assert result.asset_materializations_for_node("dbt_artifacts")[0].metadata["applied"].value == 1
+    monkeypatch.setenv("ATHENA_CATALOG_DBT_TARGET", "s3://dbt-artifacts/shop/target/")
+    with pytest.raises(dg.Failure, match="s3:// targets are read with the aws engine, not 'local'"):
+        dg.materialize([dbt_artifacts], resources=resources(home, url))
 
 
 def _ingested(home: Path, url: str) -> Path:

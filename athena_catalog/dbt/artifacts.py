@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from athena_catalog.timeutil import as_utc
 
 MANIFEST = "manifest.json"
@@ -76,16 +78,28 @@ def _read_s3(target: str, s3_client: Any) -> dict[str, bytes]:
         raise ArtifactError(f"{target}: no bucket in the s3:// URI")
     prefix = prefix.rstrip("/") + "/" if prefix.strip("/") else ""
     files: dict[str, bytes] = {}
-    pages = s3_client.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix, Delimiter="/"
-    )
-    for page in pages:
-        for item in page.get("Contents", ()):
-            name = item["Key"][len(prefix) :]
-            if _wanted(name):
-                body = s3_client.get_object(Bucket=bucket, Key=item["Key"])["Body"]
-                files[name] = body.read()
+    operation = "ListObjectsV2"
+    try:
+        pages = s3_client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, Delimiter="/"
+        )
+        for page in pages:
+            for item in page.get("Contents", ()):
+                name = item["Key"][len(prefix) :]
+                if _wanted(name):
+                    operation = f"GetObject {item['Key']}"
+                    body = s3_client.get_object(Bucket=bucket, Key=item["Key"])["Body"]
+                    files[name] = body.read()
+    except (BotoCoreError, ClientError) as e:
+        raise ArtifactError(f"{target}: s3:{operation} failed: {_aws_reason(e)}") from None
     return files
+
+
+def _aws_reason(e: Exception) -> str:
+    if isinstance(e, ClientError):
+        error = e.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    return str(e)
 
 
 def digest(files: Mapping[str, bytes]) -> str:

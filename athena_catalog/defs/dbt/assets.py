@@ -1,8 +1,9 @@
 """The ``dbt_artifacts`` asset: dbt target folders (local or S3) into the catalog store.
 
 Thin wiring over :mod:`athena_catalog.dbt.artifacts` (reading and checking) and
-:mod:`athena_catalog.dbt.ingest` (applying). S3 targets are read through the ``athena``
-resource's boto3 session (its keys, profile or assumed role).
+:mod:`athena_catalog.dbt.ingest` (applying). S3 targets are read with the AWS engine's
+own S3 client: the ``athena`` resource's session (keys, profile or assumed role), endpoint, TLS
+and retry settings.
 """
 
 from typing import Any
@@ -11,7 +12,7 @@ import dagster as dg
 from pydantic import Field
 
 from athena_catalog import settings
-from athena_catalog.dbt.artifacts import ArtifactError, read_artifacts
+from athena_catalog.dbt.artifacts import ArtifactError, DbtArtifacts, read_artifacts
 from athena_catalog.dbt.ingest import IngestOutcome, apply_artifacts
 from athena_catalog.dbt.targets import dbt_targets
 from athena_catalog.defs.markdown import md_table
@@ -57,11 +58,8 @@ def dbt_artifacts(
     if not targets:
         context.log.info("no dbt target configured (run config or ATHENA_CATALOG_DBT_TARGET)")
         return dg.MaterializeResult(metadata={"projects": 0})
-    s3 = None
-    if any(t.startswith("s3://") for t in targets):
-        s3 = athena.boto3_session().client("s3")
     try:
-        sets = read_artifacts(targets, s3)
+        sets = _read(targets, athena)
     except ArtifactError as e:
         raise dg.Failure(description=f"dbt artifacts not applied: {e}") from None
     with catalog_store.open() as store:
@@ -74,6 +72,24 @@ def dbt_artifacts(
                 "with `metadata`, or check the relation mapping"
             )
     return dg.MaterializeResult(metadata=_metadata(outcome))
+
+
+def _read(targets: list[str], athena: AthenaResource) -> list[DbtArtifacts]:
+    """S3 targets through the AWS engine's own S3 client, so they get the resource's endpoint,
+    TLS and retry settings like every other AWS call of the catalog."""
+    on_s3 = [t for t in targets if t.startswith("s3://")]
+    if not on_s3:
+        return read_artifacts(targets)
+    if athena.engine_kind() != "aws":
+        raise ArtifactError(
+            f"{on_s3[0]}: s3:// targets are read with the aws engine, "
+            f"not {athena.engine_kind()!r} (set a local folder, or engine aws)"
+        )
+    from athena_catalog.engines.aws import AwsEngine
+
+    with athena.get_engine() as engine:
+        assert isinstance(engine, AwsEngine)  # engine_kind() is aws
+        return read_artifacts(targets, engine.s3)
 
 
 def _metadata(outcome: IngestOutcome) -> dict[str, Any]:
