@@ -76,6 +76,9 @@ DIFF_SAMPLE_METRIC = "table.athena_catalog_diff_sample"
 DUPLICATE_METRIC = "column.athena_catalog_duplicate_count"
 DUPLICATES_SAMPLE_METRIC = "column.athena_catalog_duplicates"
 MEDIAN_METRIC = "column.athena_catalog_approx_median"
+# The domain of the table-level checks: the batch (its table), no column.
+TABLE_DOMAIN_KEYS = ("batch_id", "row_condition", "condition_parser")
+Kwargs = dict[str, Any]  # a metric's domain or value kwargs
 
 
 # -- regex: regexp_like -------------------------------------------------------------------------
@@ -103,23 +106,26 @@ class ColumnValuesNotMatchAthenaRegex(ColumnMapMetricProvider):
         return sa.not_(_regexp_like(column, regex))
 
 
-class ExpectColumnValuesToMatchAthenaRegex(ColumnMapExpectation):
+class _AthenaRegexExpectation(ColumnMapExpectation):
+    """The regex expectations' parameters; abstract for GX (no ``map_metric``), so it is not
+    registered as an expectation of its own."""
+
+    regex: str
+    success_keys: ClassVar[tuple[str, ...]] = ("regex", "mostly")
+    args_keys: ClassVar[tuple[str, ...]] = ("column", "regex")
+
+
+class ExpectColumnValuesToMatchAthenaRegex(_AthenaRegexExpectation):
     """Every non-NULL value matches ``regex`` (Athena's ``regexp_like``: anywhere in the
     value, Java pattern syntax)."""
 
-    regex: str
     map_metric: ClassVar[str] = "column_values.match_athena_regex"
-    success_keys: ClassVar[tuple[str, ...]] = ("regex", "mostly")
-    args_keys: ClassVar[tuple[str, ...]] = ("column", "regex")
 
 
-class ExpectColumnValuesToNotMatchAthenaRegex(ColumnMapExpectation):
+class ExpectColumnValuesToNotMatchAthenaRegex(_AthenaRegexExpectation):
     """No non-NULL value matches ``regex`` (Athena's ``regexp_like``)."""
 
-    regex: str
     map_metric: ClassVar[str] = "column_values.not_match_athena_regex"
-    success_keys: ClassVar[tuple[str, ...]] = ("regex", "mostly")
-    args_keys: ClassVar[tuple[str, ...]] = ("column", "regex")
 
 
 # -- aggregates that join GX's bundle -----------------------------------------------------------
@@ -158,13 +164,15 @@ def _between(value: Any, low: Any, high: Any) -> bool:
     return value is not None and (low is None or value >= low) and (high is None or value <= high)
 
 
-class ExpectColumnMissingCountToEqual(ColumnAggregateExpectation):
-    """NULLs plus values in ``missing_values`` (compared as text) number exactly ``value``."""
+class _ObservedValue:
+    """The ``_validate`` of an expectation judged on its one metric (the first of
+    ``metric_dependencies``), with the result GX's aggregate expectations give:
+    ``observed_value``. Mixed in before the GX base class."""
 
-    value: int
-    missing_values: list[Any] = []
-    metric_dependencies: ClassVar[tuple[str, ...]] = (MISSING_METRIC,)
-    success_keys: ClassVar[tuple[str, ...]] = ("value", "missing_values")
+    metric_dependencies: ClassVar[tuple[str, ...]]
+
+    def _passes(self, observed: Any) -> bool:
+        raise NotImplementedError
 
     def _validate(
         self,
@@ -172,11 +180,23 @@ class ExpectColumnMissingCountToEqual(ColumnAggregateExpectation):
         runtime_configuration: Any = None,
         execution_engine: Any = None,
     ) -> dict[str, Any]:
-        observed = metrics[MISSING_METRIC]
-        return {"success": observed == self.value, "result": {"observed_value": observed}}
+        observed = metrics[self.metric_dependencies[0]]
+        return {"success": bool(self._passes(observed)), "result": {"observed_value": observed}}
 
 
-class ExpectTableRowInsertedCountToBeBetween(ColumnAggregateExpectation):
+class ExpectColumnMissingCountToEqual(_ObservedValue, ColumnAggregateExpectation):
+    """NULLs plus values in ``missing_values`` (compared as text) number exactly ``value``."""
+
+    value: int
+    missing_values: list[Any] = []
+    metric_dependencies: ClassVar[tuple[str, ...]] = (MISSING_METRIC,)
+    success_keys: ClassVar[tuple[str, ...]] = ("value", "missing_values")
+
+    def _passes(self, observed: Any) -> bool:
+        return bool(observed == self.value)
+
+
+class ExpectTableRowInsertedCountToBeBetween(_ObservedValue, ColumnAggregateExpectation):
     """Rows whose ``column`` (a date or timestamp) is within the last ``range_interval``
     ``range_type``s (HOUR from now, else from today) number between the bounds."""
 
@@ -192,15 +212,8 @@ class ExpectTableRowInsertedCountToBeBetween(ColumnAggregateExpectation):
         "range_interval",
     )
 
-    def _validate(
-        self,
-        metrics: dict[str, Any],
-        runtime_configuration: Any = None,
-        execution_engine: Any = None,
-    ) -> dict[str, Any]:
-        observed = metrics[INSERTED_METRIC]
-        success = _between(observed, self.min_value, self.max_value)
-        return {"success": success, "result": {"observed_value": observed}}
+    def _passes(self, observed: Any) -> bool:
+        return _between(observed, self.min_value, self.max_value)
 
 
 class ColumnDuplicateCount(ColumnAggregateMetricProvider):
@@ -325,7 +338,9 @@ def _rows(execution_engine: SqlAlchemyExecutionEngine, sql: str) -> list[tuple[A
 
 
 def _user_query(sql: str, batch: str) -> str:
-    return sql.replace("{batch}", batch).rstrip().rstrip(";")
+    """The user's SELECT on the table, ending in a newline: whatever wraps it (a subquery's
+    ``)``, ``LIMIT``) stays outside a trailing ``-- comment``."""
+    return sql.replace("{batch}", batch).rstrip().rstrip(";") + "\n"
 
 
 def _scalar(sql: str) -> Any:
@@ -346,12 +361,14 @@ def _first_value(query: str) -> str:
     return f"SELECT * FROM ({query}) AS custom_sql LIMIT 1"
 
 
-class QueryMeasure(TableMetricProvider):
-    """ROWS: how many rows the query returns; COUNT: its first row's first value. A scalar
-    subquery in the table's bundle, so it costs no statement of its own."""
+class _BundledQuery(TableMetricProvider):
+    """A table metric whose value is the one value of :meth:`_query`, as a scalar subquery in
+    the table's bundle, so it costs no statement of its own. Registered by GX only in the
+    subclasses (this one has no ``metric_name``)."""
 
-    metric_name = QUERY_METRIC
-    value_keys = ("sql_expression", "strategy")
+    @classmethod
+    def _query(cls, engine: SqlAlchemyExecutionEngine, domain: Kwargs, values: Kwargs) -> str:
+        raise NotImplementedError
 
     @metric_partial(
         engine=SqlAlchemyExecutionEngine,
@@ -365,19 +382,19 @@ class QueryMeasure(TableMetricProvider):
         metric_value_kwargs: dict[str, Any],
         **kwargs: Any,
     ) -> Any:
-        query = _user_query(
-            metric_value_kwargs["sql_expression"],
-            _batch_name(execution_engine, metric_domain_kwargs),
-        )
-        if metric_value_kwargs["strategy"] == "COUNT":
-            return _scalar(_first_value(query)), metric_domain_kwargs, {}
-        return _scalar(f"SELECT count(*) FROM ({query}) AS custom_sql"), metric_domain_kwargs, {}
+        sql = cls._query(execution_engine, metric_domain_kwargs, metric_value_kwargs)
+        return _scalar(sql), metric_domain_kwargs, {}
 
 
-class QuerySample(MetricProvider):
-    metric_name = QUERY_SAMPLE_METRIC
-    domain_keys = ("batch_id", "row_condition", "condition_parser")
-    value_keys = ("sql_expression",)
+class _SampleQuery(MetricProvider):
+    """The first ``SAMPLE_ROWS`` rows of :meth:`_query`, in a statement of their own (asked
+    for a failed check only). Registered by GX only in the subclasses."""
+
+    domain_keys = TABLE_DOMAIN_KEYS
+
+    @classmethod
+    def _query(cls, engine: SqlAlchemyExecutionEngine, domain: Kwargs, values: Kwargs) -> str:
+        raise NotImplementedError
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(
@@ -387,14 +404,39 @@ class QuerySample(MetricProvider):
         metric_value_kwargs: dict[str, Any],
         **kwargs: Any,
     ) -> Any:
-        query = _user_query(
-            metric_value_kwargs["sql_expression"],
-            _batch_name(execution_engine, metric_domain_kwargs),
-        )
-        return _rows(execution_engine, f"SELECT * FROM ({query}) AS custom_sql LIMIT {SAMPLE_ROWS}")
+        sql = cls._query(execution_engine, metric_domain_kwargs, metric_value_kwargs)
+        return _rows(execution_engine, f"{sql} LIMIT {SAMPLE_ROWS}")
 
 
-class ExpectQueryResultToMeetThreshold(BatchExpectation):
+def _custom_sql(engine: SqlAlchemyExecutionEngine, domain: Kwargs, sql: str) -> str:
+    return _user_query(sql, _batch_name(engine, domain))
+
+
+class QueryMeasure(_BundledQuery):
+    """ROWS: how many rows the query returns; COUNT: its first row's first value."""
+
+    metric_name = QUERY_METRIC
+    value_keys = ("sql_expression", "strategy")
+
+    @classmethod
+    def _query(cls, engine: SqlAlchemyExecutionEngine, domain: Kwargs, values: Kwargs) -> str:
+        query = _custom_sql(engine, domain, values["sql_expression"])
+        if values["strategy"] == "COUNT":
+            return _first_value(query)
+        return f"SELECT count(*) FROM ({query}) AS custom_sql"
+
+
+class QuerySample(_SampleQuery):
+    metric_name = QUERY_SAMPLE_METRIC
+    value_keys = ("sql_expression",)
+
+    @classmethod
+    def _query(cls, engine: SqlAlchemyExecutionEngine, domain: Kwargs, values: Kwargs) -> str:
+        query = _custom_sql(engine, domain, values["sql_expression"])
+        return f"SELECT * FROM ({query}) AS custom_sql"
+
+
+class ExpectQueryResultToMeetThreshold(_ObservedValue, BatchExpectation):
     """``value <operator> threshold``, value being the row count of ``sql_expression``
     (strategy ROWS) or its single value (COUNT); ``{batch}`` in the SQL is the table."""
 
@@ -409,17 +451,10 @@ class ExpectQueryResultToMeetThreshold(BatchExpectation):
         "operator",
         "threshold",
     )
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+    domain_keys: ClassVar[tuple[str, ...]] = TABLE_DOMAIN_KEYS
 
-    def _validate(
-        self,
-        metrics: dict[str, Any],
-        runtime_configuration: Any = None,
-        execution_engine: Any = None,
-    ) -> dict[str, Any]:
-        observed = metrics[QUERY_METRIC]
-        success = observed is not None and COMPARE[self.operator](observed, self.threshold)
-        return {"success": bool(success), "result": {"observed_value": observed}}
+    def _passes(self, observed: Any) -> bool:
+        return observed is not None and bool(COMPARE[self.operator](observed, self.threshold))
 
 
 def _diff_from(
@@ -432,6 +467,7 @@ def _diff_from(
     quote = execution_engine.engine.dialect.identifier_preparer.quote
     keys = [quote(k) for k in value_kwargs["key_columns"]]
     used = [quote(c) for c in value_kwargs["use_columns"]]
+    # On a line of its own: a trailing -- comment in it ends there.
     where = f" WHERE {value_kwargs['where']}" if value_kwargs.get("where") else ""
     columns = ", ".join(keys + used)
     mine = f"SELECT {columns} FROM {_batch_name(execution_engine, domain_kwargs)}{where}"
@@ -444,53 +480,32 @@ def _diff_from(
     return f"({mine}) AS a FULL OUTER JOIN ({theirs}) AS b ON {on}", condition, key
 
 
-class TableDiffCount(TableMetricProvider):
-    """Rows that differ or miss a side: a scalar subquery in the table's bundle."""
+DIFF_VALUE_KEYS = ("other_table", "key_columns", "use_columns", "where")
+
+
+class TableDiffCount(_BundledQuery):
+    """Rows that differ or miss a side."""
 
     metric_name = DIFF_METRIC
-    value_keys = ("other_table", "key_columns", "use_columns", "where")
+    value_keys = DIFF_VALUE_KEYS
 
-    @metric_partial(
-        engine=SqlAlchemyExecutionEngine,
-        partial_fn_type=MetricPartialFunctionTypes.AGGREGATE_FN,
-        domain_type=MetricDomainTypes.TABLE,
-    )
-    def _sqlalchemy(
-        cls,
-        execution_engine: SqlAlchemyExecutionEngine,
-        metric_domain_kwargs: dict[str, Any],
-        metric_value_kwargs: dict[str, Any],
-        **kwargs: Any,
-    ) -> Any:
-        source, condition, _ = _diff_from(
-            execution_engine, metric_domain_kwargs, metric_value_kwargs
-        )
-        count = _scalar(f"SELECT count(*) FROM {source} WHERE {condition}")
-        return count, metric_domain_kwargs, {}
+    @classmethod
+    def _query(cls, engine: SqlAlchemyExecutionEngine, domain: Kwargs, values: Kwargs) -> str:
+        source, condition, _ = _diff_from(engine, domain, values)
+        return f"SELECT count(*) FROM {source} WHERE {condition}"
 
 
-class TableDiffSample(MetricProvider):
+class TableDiffSample(_SampleQuery):
     metric_name = DIFF_SAMPLE_METRIC
-    domain_keys = ("batch_id", "row_condition", "condition_parser")
-    value_keys = ("other_table", "key_columns", "use_columns", "where")
+    value_keys = DIFF_VALUE_KEYS
 
-    @metric_value(engine=SqlAlchemyExecutionEngine)
-    def _sqlalchemy(
-        cls,
-        execution_engine: SqlAlchemyExecutionEngine,
-        metric_domain_kwargs: dict[str, Any],
-        metric_value_kwargs: dict[str, Any],
-        **kwargs: Any,
-    ) -> Any:
-        source, condition, key = _diff_from(
-            execution_engine, metric_domain_kwargs, metric_value_kwargs
-        )
-        return _rows(
-            execution_engine, f"SELECT {key} FROM {source} WHERE {condition} LIMIT {SAMPLE_ROWS}"
-        )
+    @classmethod
+    def _query(cls, engine: SqlAlchemyExecutionEngine, domain: Kwargs, values: Kwargs) -> str:
+        source, condition, key = _diff_from(engine, domain, values)
+        return f"SELECT {key} FROM {source} WHERE {condition}"
 
 
-class ExpectTableToMatchOtherTable(BatchExpectation):
+class ExpectTableToMatchOtherTable(_ObservedValue, BatchExpectation):
     """At most ``threshold`` rows, matched on ``key_columns`` with ``other_table``
     (catalog.database.table), are missing on one side or differ in ``use_columns``."""
 
@@ -507,16 +522,10 @@ class ExpectTableToMatchOtherTable(BatchExpectation):
         "where",
         "threshold",
     )
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+    domain_keys: ClassVar[tuple[str, ...]] = TABLE_DOMAIN_KEYS
 
-    def _validate(
-        self,
-        metrics: dict[str, Any],
-        runtime_configuration: Any = None,
-        execution_engine: Any = None,
-    ) -> dict[str, Any]:
-        observed = metrics[DIFF_METRIC]
-        return {"success": observed <= self.threshold, "result": {"observed_value": observed}}
+    def _passes(self, observed: Any) -> bool:
+        return bool(observed <= self.threshold)
 
 
 # The sample metric of each query-based expectation: fetched only when it failed.
