@@ -152,24 +152,50 @@ class HttpFaults:
         return answer
 
 
-def answer_select_one(endpoint: str, answers: int = 1) -> None:
-    """moto's server answers each of the next ``answers`` queries with one integer column
-    holding 1 (its static query-results API; otherwise a query returns no rows)."""
-    column = {
-        "CatalogName": "hive",
-        "SchemaName": "",
-        "TableName": "",
-        "Name": "_col0",
-        "Label": "_col0",
-        "Type": "integer",
-        "Precision": 10,
-        "Scale": 0,
-        "Nullable": "UNKNOWN",
-        "CaseSensitive": False,
-    }
-    one = {"rows": [{"Data": [{"VarCharValue": "1"}]}], "column_info": [column]}
+def athena_result(columns: list[tuple[str, str]], *rows: tuple[str | None, ...]) -> dict[str, Any]:
+    """One query result for moto's static query-results API: ``columns`` as (name, type), the
+    header row Athena sends first, then ``rows`` (``None`` is a NULL)."""
+    info = [
+        {
+            "CatalogName": "hive",
+            "SchemaName": "",
+            "TableName": "",
+            "Name": name,
+            "Label": name,
+            "Type": type_,
+            "Precision": 0,
+            "Scale": 0,
+            "Nullable": "UNKNOWN",
+            "CaseSensitive": False,
+        }
+        for name, type_ in columns
+    ]
+    header = {"Data": [{"VarCharValue": name} for name, _ in columns]}
+    data = [{"Data": [{"VarCharValue": v} if v is not None else {} for v in row]} for row in rows]
+    return {"rows": [header, *data], "column_info": info}
+
+
+def answer_queries(endpoint: str, results: list[dict[str, Any]]) -> None:
+    """moto's server answers the next queries with ``results`` (from :func:`athena_result`),
+    one each in order; otherwise a query returns no rows."""
     requests.post(
         f"{endpoint}/moto-api/static/athena/query-results",
-        json={"results": [one] * answers},
+        json={"results": results},
         timeout=10,
     ).raise_for_status()
+
+
+def answer_select_one(endpoint: str, answers: int = 1) -> None:
+    """moto's server answers each of the next ``answers`` queries with one integer column
+    holding 1."""
+    answer_queries(endpoint, [athena_result([("_col0", "integer")], ("1",))] * answers)
+
+
+def glue_table(
+    session: boto3.Session, endpoint: str, database: str, table_input: dict[str, Any]
+) -> None:
+    """A Glue database on moto holding one table (``table_input`` as Glue's CreateTable takes
+    it)."""
+    glue = session.client("glue", endpoint_url=endpoint)
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(DatabaseName=database, TableInput=table_input)

@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 import sqlglot
 from sqlglot import exp
 
@@ -20,6 +19,7 @@ from athena_catalog.engines.records import Table
 from athena_catalog.markers import MARKER
 from athena_catalog.profiler.options import parse_options
 from athena_catalog.profiler.run import plan_profile, profile_table
+from athena_catalog_tests.aws_fakes import answer_queries, athena_result, glue_table
 from athena_catalog_tests.conftest import FAKE_REGION
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -40,10 +40,13 @@ class Sent:
     def __init__(self) -> None:
         self.params: dict[str, list[dict[str, Any]]] = {}
         self.hold = False
+        self.hold_from: int | None = None  # hold every query from the n-th started on
         self.stopped: set[str] = set()
 
     def record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         self.params.setdefault(model.name, []).append(dict(params))
+        if model.name == "StartQueryExecution" and self.hold_from is not None:
+            self.hold = len(self.params[model.name]) >= self.hold_from
         if model.name == "StopQueryExecution":
             self.stopped.add(params["QueryExecutionId"])
 
@@ -60,11 +63,11 @@ class Sent:
 @pytest.fixture
 def setup(moto_endpoint: str) -> Iterator[tuple[AwsEngine, Table, Sent, str]]:
     session = boto3.Session(region_name=FAKE_REGION)
-    glue = session.client("glue", endpoint_url=moto_endpoint)
-    glue.create_database(DatabaseInput={"Name": DATABASE})
-    glue.create_table(
-        DatabaseName=DATABASE,
-        TableInput={
+    glue_table(
+        session,
+        moto_endpoint,
+        DATABASE,
+        {
             "Name": TABLE,
             "StorageDescriptor": {"Columns": COLUMNS, "Location": "s3://lake/order-lines/"},
             "PartitionKeys": [{"Name": "dt", "Type": "string"}],
@@ -99,32 +102,20 @@ def _canned(endpoint: str, sql: str) -> dict[str, Any]:
     """moto's answer to the next query: select item i holds i + 10 (an array of quartiles
     for approx_percentile); the answers by item SQL, to check the mapping with."""
     values: dict[str, Any] = {}
-    data, info = [], []
+    row: list[str] = []
+    info: list[tuple[str, str]] = []
     for i, item in enumerate(_projections(sql)):
         name = f"m{i}"
         if isinstance(item, exp.ApproxQuantile):
             quartiles = [i + 1.5, i + 2.5, i + 3.5]
-            data.append({"VarCharValue": str(quartiles)})
+            row.append(str(quartiles))
             info.append((name, "array"))
             values[item.sql("athena")] = quartiles
         else:
-            data.append({"VarCharValue": str(i + 10)})
+            row.append(str(i + 10))
             info.append((name, "bigint"))
             values[item.sql("athena")] = i + 10
-    column_info = [
-        {"Name": n, "Label": n, "Type": t, "Precision": 0, "Scale": 0}
-        | {"Nullable": "UNKNOWN", "CaseSensitive": False}
-        for n, t in info
-    ]
-    header = {"Data": [{"VarCharValue": n} for n, _ in info]}
-    requests.post(
-        f"{endpoint}/moto-api/static/athena/query-results",
-        json={
-            "region": FAKE_REGION,
-            "results": [{"rows": [header, {"Data": data}], "column_info": column_info}],
-        },
-        timeout=10,
-    ).raise_for_status()
+    answer_queries(endpoint, [athena_result(info, tuple(row))])
     return values
 
 
@@ -223,3 +214,21 @@ def test_timeout_sends_stop_query_execution(setup) -> None:
     (query_id,) = profile.query_ids
     assert [p["QueryExecutionId"] for p in sent.params["StopQueryExecution"]] == [query_id]
     assert profile.columns == ()
+
+
+def test_a_stopped_opt_in_statement_keeps_the_default_metrics_read(setup) -> None:
+    """The default scan was billed: its metrics stay when the opt-in statement times out."""
+    engine, table, sent, endpoint = setup
+    options = parse_options({"compute_unique_count": True, "timeout_seconds": 3})
+    (statement,) = plan_profile(table, options, now=NOW).statements
+    answers = _canned(endpoint, statement.sql)
+    sent.hold_from = 2
+    profile = profile_table(engine, table, options, now=NOW)
+    assert profile.error and profile.error.startswith("TIMEOUT")
+    default_id, opt_in_id = profile.query_ids
+    assert [p["QueryExecutionId"] for p in sent.params["StopQueryExecution"]] == [opt_in_id]
+    assert profile.row_count == answers["COUNT(*)"]
+    assert len(profile.columns) == 7
+    order = profile.column("order")
+    assert order.values_count == answers['COUNT("t"."order")']
+    assert order.distinct_count is not None and order.unique_count is None

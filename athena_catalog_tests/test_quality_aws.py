@@ -4,11 +4,8 @@ outcomes mapped from moto's configured query results."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
 import pytest
-import requests
 import sqlglot
 from sqlglot import exp
 
@@ -17,6 +14,7 @@ from athena_catalog.engines.records import DEFAULT_CATALOG
 from athena_catalog.markers import MARKER
 from athena_catalog.quality.cases import TestCase
 from athena_catalog.quality.runner import run_cases
+from athena_catalog_tests.aws_fakes import answer_queries, athena_result, glue_table
 from athena_catalog_tests.conftest import FAKE_REGION
 
 DATABASE = "odd.db-ü"
@@ -24,38 +22,16 @@ TABLE = 'we"ird tablé'
 ACCESS_KEY = "AKIAQUALITYRUNNER01"
 
 
-def result(columns: list[tuple[str, str]], *rows: tuple[str | None, ...]) -> dict[str, Any]:
-    """A moto query result: ``columns`` as (name, type), then the rows."""
-    info = [
-        {
-            "CatalogName": "hive",
-            "SchemaName": "",
-            "TableName": "",
-            "Name": name,
-            "Label": name,
-            "Type": type_,
-            "Precision": 19,
-            "Scale": 0,
-            "Nullable": "UNKNOWN",
-            "CaseSensitive": False,
-        }
-        for name, type_ in columns
-    ]
-    header = {"Data": [{"VarCharValue": name} for name, _ in columns]}
-    data = [{"Data": [{"VarCharValue": v} if v is not None else {} for v in row]} for row in rows]
-    return {"rows": [header, *data], "column_info": info}
-
-
 @pytest.fixture
 def engine(moto_endpoint: str) -> AwsEngine:
     session = boto3.Session(
         region_name=FAKE_REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key="secret"
     )
-    glue = session.client("glue", endpoint_url=moto_endpoint)
-    glue.create_database(DatabaseInput={"Name": DATABASE})
-    glue.create_table(
-        DatabaseName=DATABASE,
-        TableInput={
+    glue_table(
+        session,
+        moto_endpoint,
+        DATABASE,
+        {
             "Name": TABLE,
             "TableType": "EXTERNAL_TABLE",
             "StorageDescriptor": {
@@ -89,17 +65,13 @@ def test_gx_sql_on_athena_is_marked_quoted_select_only(
     )
     answers = [
         # One SELECT for both checks (no table probe): GX's metrics in a stable order.
-        result(
+        athena_result(
             [("column_values.nonnull.unexpected_count", "bigint"), ("table.row_count", "bigint")],
             ("1", "3"),
         ),
-        result([("unexpected_values", "varchar")], (None,)),  # the failed check's sample
+        athena_result([("unexpected_values", "varchar")], (None,)),  # the failed check's sample
     ]
-    requests.post(
-        f"{moto_endpoint}/moto-api/static/athena/query-results",
-        json={"results": answers},
-        timeout=10,
-    ).raise_for_status()
+    answer_queries(moto_endpoint, answers)
     table = next(t for t in engine.list_tables(DEFAULT_CATALOG, DATABASE) if t.name == TABLE)
     fqn = table.fqn
     cases = [
