@@ -243,6 +243,24 @@ def test_profile_after_write_profiles_what_was_written_since_its_last_profile(
     assert _tables(again) == ["awsdatacatalog.staging.stg_orders_today"]
 
 
+def test_profile_after_write_skips_the_tick_when_the_store_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "file").write_text("")
+    for url in (
+        "postgresql+psycopg2://catalog:s3cret-pw@127.0.0.1:1/catalog",  # nothing listens
+        f"sqlite:///{tmp_path / 'file' / 'catalog.db'}",  # its folder is a file
+    ):
+        context = dg.build_sensor_context(
+            instance=dg.DagsterInstance.ephemeral(),
+            resources={"catalog_store": CatalogStoreResource(url=url)},
+        )
+        result = profile_after_write(context)
+        assert isinstance(result, dg.SkipReason)
+        assert (result.skip_message or "").startswith("cannot read the catalog store")
+        assert "s3cret-pw" not in (result.skip_message or "")
+
+
 def test_the_schedule_is_stopped_and_profiles_everything() -> None:
     assert profile_tables_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     context = dg.build_schedule_context(scheduled_execution_time=None)

@@ -225,7 +225,7 @@ def test_a_stopped_opt_in_statement_keeps_the_default_metrics_read(setup) -> Non
     sent.hold_from = 2
     profile = profile_table(engine, table, options, now=NOW)
     assert profile.error and profile.error.startswith("TIMEOUT")
-    default_id, opt_in_id = profile.query_ids
+    _, opt_in_id = profile.query_ids
     assert [p["QueryExecutionId"] for p in sent.params["StopQueryExecution"]] == [opt_in_id]
     assert profile.row_count == answers["COUNT(*)"]
     assert len(profile.columns) == 7

@@ -405,6 +405,30 @@ def test_profile_query_and_column_config(
     ]
 
 
+@pytest.mark.parametrize(
+    "comment", ["-- smb customers only", "/* smb customers only */", "-- a /* b */ c"]
+)
+def test_a_profile_query_ending_in_a_comment_is_wrapped_whole(
+    engine: LocalEngine, duck: duckdb.DuckDBPyConnection, comment: str
+) -> None:
+    table = table_of(engine, "raw", "customers")
+    query = f"SELECT customer_id, segment FROM raw.customers WHERE segment = 'smb' {comment}"
+    for sample in ({}, {"profile_sample": 5, "profile_sample_type": "ROWS"}):
+        options = parse_options(
+            {
+                "compute_unique_count": True,
+                "table_config": [
+                    {"fully_qualified_name": "raw.customers", "profile_query": query, **sample}
+                ],
+            }
+        )
+        profile = profile_table(engine, table, options, now=NOW)
+        assert profile.error is None and len(profile.statements) == 2
+        expected = 5 if sample else _count(duck, "raw", "customers", "segment = 'smb'")
+        assert profile.row_count == expected
+        assert profile.column("segment").unique_count == (0 if expected > 1 else 1)
+
+
 def test_a_failing_table_records_its_error_and_the_others_go_on(engine: LocalEngine) -> None:
     tables = [table_of(engine, "raw", "products"), table_of(engine, "raw", "payments")]
     options = parse_options(

@@ -212,7 +212,8 @@ def profile_table(
     ``plan`` is ``plan_profile``'s, when the caller made it already. Never raises for a
     table's own trouble (config that does not fit it, SQL errors, the ``timeout_seconds``
     budget passing: its statement is stopped with the engine's cancel): the returned
-    profile's ``error`` says what went wrong, with what was sent until then.
+    profile's ``error`` says what went wrong, with what was sent and the metrics read until
+    then.
     """
     profile = TableProfile(
         table_fqn=table.fqn,
@@ -264,11 +265,12 @@ def profile_table(
         bytes_scanned=sum(sent.scanned) if sent.scanned else None,
         cost_usd=sent.cost_usd(price_per_tb_usd) if sent.scanned else None,
         error=error,
-        columns=()
-        if error
-        else tuple(
+        # what was read before a failure is kept: Athena billed it (an opt-in statement or a
+        # later part of a split scan failing leaves the default metrics read so far)
+        columns=tuple(
             _column_profile(leaf, values, row_count)
             for leaf, values in zip(plan.leaves, column_values, strict=True)
+            if values
         ),
     )
 

@@ -227,7 +227,7 @@ def source(
     """PERCENTAGE samples with ``TABLESAMPLE``; ROWS with ``LIMIT`` over a subquery, the
     partition predicate inside it so only the kept partitions are read."""
     relation = (
-        f"({profile_query})"
+        f"({profile_query}\n)"  # the newline ends a trailing ``-- comment`` before the ")"
         if profile_query
         else sql_name(table.catalog.lower(), table.database, table.name)
     )

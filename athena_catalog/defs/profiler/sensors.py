@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import dagster as dg
+from sqlalchemy.exc import OperationalError
 
 from athena_catalog.defs.profiler.config import TABLES_FIELD
 from athena_catalog.defs.profiler.jobs import profile_tables_job
@@ -13,6 +14,7 @@ from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.profiler.due import due_tables
 from athena_catalog.profiler.options import parse_options
 from athena_catalog.profiler.stored_tables import stored_tables
+from athena_catalog.store import StoreError
 
 SENSOR_INTERVAL_S = 300
 
@@ -30,10 +32,13 @@ def profile_after_write(
     context: dg.SensorEvaluationContext, catalog_store: CatalogStoreResource
 ) -> dg.SensorResult | dg.SkipReason:
     cursor: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    with catalog_store.open() as store:
-        # the tables a default run keeps: live, views left out
-        kept = [t.fqn for t in parse_options().select_tables(stored_tables(store))]
-        due = due_tables(store, kept, cursor)
+    try:
+        with catalog_store.open() as store:
+            # the tables a default run keeps: live, views left out
+            kept = [t.fqn for t in parse_options().select_tables(stored_tables(store))]
+            due = due_tables(store, kept, cursor)
+    except (StoreError, OperationalError) as exc:  # unreachable: the next tick tries again
+        return dg.SkipReason(f"cannot read the catalog store: {exc}")
     if not due.tables:
         return dg.SkipReason("no table written since its last profile")
     tables = sorted(due.tables)
