@@ -4,8 +4,10 @@ DuckDB query of the same files; SQL failures per case; samples and statements.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,6 +27,7 @@ from athena_catalog.markers import MARKER
 from athena_catalog.quality.cases import Outcome, TestCase
 from athena_catalog.quality.definitions import DEFINITIONS
 from athena_catalog.quality.runner import json_ready, run_cases
+from athena_catalog.timeutil import utc_now
 
 ORDERS = "awsdatacatalog.raw.orders"
 
@@ -514,3 +517,89 @@ def test_a_missing_table_fails_every_case_with_why(engine: LocalEngine) -> None:
     result = run_cases(engine, gone, [om("rows", "tableRowCountToEqual", value=1)])
     assert not result[0].passed
     assert result[0].error and "no_such_table" in result[0].error
+
+
+@pytest.mark.parametrize("ending", ["-- negative amounts", "-- negative amounts\n  "])
+def test_custom_sql_ending_in_a_line_comment(
+    engine: LocalEngine, duck: duckdb.DuckDBPyConnection, ending: str
+) -> None:
+    """The wrapping subqueries close on a line of their own: a trailing ``--`` comment ends
+    before their parenthesis (ROWS, COUNT and the failed check's sample)."""
+    negative = one(duck, f"SELECT count(*) FROM {ORD} WHERE amount < 0")
+    where = "FROM {batch} WHERE amount < 0 "
+    cases = [
+        om("rows", "tableCustomSQLQuery", sqlExpression=f"SELECT order_id {where}{ending}"),
+        om(
+            "count",
+            "tableCustomSQLQuery",
+            strategy="COUNT",
+            operator="==",
+            threshold=negative,
+            sqlExpression=f"SELECT count(*), 1 {where}{ending}",
+        ),
+    ]
+    rows, count = run_cases(engine, table(engine, "raw", "orders"), cases)
+    assert (rows.error, count.error) == (None, None)
+    assert (rows.passed, rows.observed_value) == (False, negative)
+    assert rows.sample and len(rows.sample) == min(negative, 20)
+    assert (count.passed, count.observed_value) == (True, negative)
+
+
+def test_table_diff_where_ending_in_a_line_comment(engine: LocalEngine) -> None:
+    stg = "awsdatacatalog.staging.stg_orders"
+    diff = TestCase(
+        stg,
+        "diff",
+        "tableDiff",
+        None,
+        {"keyColumns": ["order_id"], "table2": stg, "where": "amount >= 0 -- paid only"},
+    )
+    (outcome,) = run_cases(engine, table(engine, "staging", "stg_orders"), [diff])
+    assert (outcome.error, outcome.passed, outcome.observed_value) == (None, True, 0)
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The machine's time zone (DuckDB's default) set where the date is not UTC's today."""
+    zone = "Etc/GMT+12" if utc_now().hour < 12 else "Etc/GMT-14"  # UTC-12, UTC+14
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    yield zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_inserted_rows_are_counted_back_from_utc_now(tmp_path: Path, far_from_utc: str) -> None:
+    now = utc_now().replace(tzinfo=None)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    stamps = [
+        now - timedelta(minutes=30),  # in the last hour
+        now - timedelta(minutes=90),
+        midnight - timedelta(days=1) + timedelta(minutes=1),  # yesterday (UTC)
+        midnight - timedelta(days=1, minutes=1),  # the day before
+    ]
+    values = ", ".join(f"(TIMESTAMP '{t:%Y-%m-%d %H:%M:%S}', DATE '{t:%Y-%m-%d}')" for t in stamps)
+    engine = LocalEngine(tmp_path, read_only=False)
+    try:
+        engine.execute("CREATE DATABASE q")
+        engine.execute(f"CREATE TABLE q.events AS SELECT * FROM (VALUES {values}) AS t (ts, d)")
+        fqn = "awsdatacatalog.q.events"
+
+        def inserted(name: str, column: str, range_type: str, count: int) -> TestCase:
+            params = {"columnName": column, "rangeType": range_type, "min": count, "max": count}
+            return TestCase(fqn, name, "tableRowInsertedCountToBeBetween", None, params)
+
+        cases = [
+            inserted("hour", "ts", "HOUR", 1),
+            inserted("day", "ts", "DAY", 3),
+            inserted("day_of_dates", "d", "DAY", 3),
+        ]
+        result = run_cases(engine, table(engine, "q", "events"), cases)
+    finally:
+        engine.close()
+    assert [(o.case.name, o.error, o.observed_value) for o in result] == [
+        ("hour", None, 1),
+        ("day", None, 3),
+        ("day_of_dates", None, 3),
+    ], far_from_utc
+    assert all(o.passed for o in result)

@@ -76,6 +76,7 @@ DIFF_SAMPLE_METRIC = "table.athena_catalog_diff_sample"
 DUPLICATE_METRIC = "column.athena_catalog_duplicate_count"
 DUPLICATES_SAMPLE_METRIC = "column.athena_catalog_duplicates"
 MEDIAN_METRIC = "column.athena_catalog_approx_median"
+UTC_NOW = "current_timestamp AT TIME ZONE 'UTC'"  # "now" of tableRowInsertedCountToBeBetween
 # The domain of the table-level checks: the batch (its table), no column.
 TABLE_DOMAIN_KEYS = ("batch_id", "row_condition", "condition_parser")
 Kwargs = dict[str, Any]  # a metric's domain or value kwargs
@@ -155,7 +156,11 @@ class ColumnInsertedCount(ColumnAggregateMetricProvider):
     @column_aggregate_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column: Any, range_type: str, range_interval: int, **kwargs: Any) -> Any:
         unit: Any = sa.literal_column(f"'{range_type.lower()}'")
-        now = sa.func.current_timestamp() if range_type == "HOUR" else sa.func.current_date()
+        # UTC on both engines: DuckDB's current_date and its casts of timestamps follow the
+        # machine's time zone, Athena's the session's (UTC).
+        now: Any = sa.literal_column(UTC_NOW)
+        if range_type != "HOUR":
+            now = sa.cast(now, sa.Date)
         since = sa.func.date_add(unit, sa.literal_column(str(-int(range_interval))), now)
         return _count_where(column >= since)
 
@@ -198,7 +203,7 @@ class ExpectColumnMissingCountToEqual(_ObservedValue, ColumnAggregateExpectation
 
 class ExpectTableRowInsertedCountToBeBetween(_ObservedValue, ColumnAggregateExpectation):
     """Rows whose ``column`` (a date or timestamp) is within the last ``range_interval``
-    ``range_type``s (HOUR from now, else from today) number between the bounds."""
+    ``range_type``s (HOUR from now, else from today; in UTC) number between the bounds."""
 
     min_value: int | None = None
     max_value: int | None = None
@@ -468,7 +473,7 @@ def _diff_from(
     keys = [quote(k) for k in value_kwargs["key_columns"]]
     used = [quote(c) for c in value_kwargs["use_columns"]]
     # On a line of its own: a trailing -- comment in it ends there.
-    where = f" WHERE {value_kwargs['where']}" if value_kwargs.get("where") else ""
+    where = f" WHERE {value_kwargs['where']}\n" if value_kwargs.get("where") else ""
     columns = ", ".join(keys + used)
     mine = f"SELECT {columns} FROM {_batch_name(execution_engine, domain_kwargs)}{where}"
     theirs = f"SELECT {columns} FROM {sql_name(*split_fqn(value_kwargs['other_table'], 3))}{where}"
