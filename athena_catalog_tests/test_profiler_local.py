@@ -28,6 +28,7 @@ from athena_catalog.store.profiles import (
     profile_history,
     write_profiles,
 )
+from athena_catalog_tests.demo_fixtures import demo_duckdb, demo_engine
 
 ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
 NOW = ANCHOR + timedelta(hours=3)
@@ -54,18 +55,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(home: Path) -> Iterator[LocalEngine]:
-    engine = LocalEngine(home)
-    yield engine
-    engine.close()
+    yield from demo_engine(home)
 
 
 @pytest.fixture(scope="module")
 def duck(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The same DuckDB files, opened on their own: the independent reference."""
-    db = duckdb.connect(":memory:")
-    db.execute(f"ATTACH '{home / 'warehouse' / 'awsdatacatalog.duckdb'}' AS w (READ_ONLY)")
-    yield db
-    db.close()
+    yield from demo_duckdb(home)
 
 
 def table_of(engine: LocalEngine, database: str, name: str) -> Table:
@@ -78,7 +73,7 @@ def q(name: str) -> str:
 
 
 def source(database: str, name: str) -> str:
-    return f"w.{q(database)}.{q(name)}"
+    return f"awsdatacatalog.{q(database)}.{q(name)}"
 
 
 def history_of(engine: LocalEngine, profile: TableProfile) -> list[Any]:

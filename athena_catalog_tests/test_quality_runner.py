@@ -28,6 +28,7 @@ from athena_catalog.quality.cases import Outcome, TestCase
 from athena_catalog.quality.definitions import DEFINITIONS
 from athena_catalog.quality.runner import json_ready, run_cases
 from athena_catalog.timeutil import utc_now
+from athena_catalog_tests.demo_fixtures import demo_duckdb, demo_engine
 
 ORDERS = "awsdatacatalog.raw.orders"
 
@@ -41,17 +42,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(home: Path) -> Iterator[LocalEngine]:
-    engine = LocalEngine(home)
-    yield engine
-    engine.close()
+    yield from demo_engine(home)
 
 
 @pytest.fixture(scope="module")
 def duck(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The same warehouse file, read by DuckDB directly: the independent answer."""
-    connection = duckdb.connect(str(home / "warehouse" / "awsdatacatalog.duckdb"), read_only=True)
-    yield connection
-    connection.close()
+    yield from demo_duckdb(home)
 
 
 def table(engine: LocalEngine, database: str, name: str) -> Table:
@@ -603,3 +599,22 @@ def test_inserted_rows_are_counted_back_from_utc_now(tmp_path: Path, far_from_ut
         ("day_of_dates", None, 3),
     ], far_from_utc
     assert all(o.passed for o in result)
+
+
+def test_a_sample_that_cannot_be_fetched_fails_only_its_own_case(
+    engine: LocalEngine, duck: duckdb.DuckDBPyConnection
+) -> None:
+    """Counting the rows never reads ``n`` (the engine drops the unused column); the sample
+    reads it, and a status is no integer."""
+    sql = "SELECT order_id, CAST(status AS integer) AS n FROM {batch} WHERE amount < 0"
+    cases = [
+        om("broken_sample", "tableCustomSQLQuery", sqlExpression=sql),
+        om("not_null", "columnValuesToBeNotNull", "customer_id"),
+    ]
+    broken, not_null = run_cases(engine, table(engine, "raw", "orders"), cases)
+    negative = one(duck, f"SELECT count(*) FROM {ORD} WHERE amount < 0")
+    assert (broken.passed, broken.observed_value, broken.sample) == (False, negative, None)
+    assert broken.error and broken.error.startswith("the check failed; its sample")
+    assert "shipped" in broken.error or "integer" in broken.error.lower()
+    assert len(set(broken.statement_ids) - set(not_null.statement_ids)) == 1  # it was sent
+    assert not not_null.passed and not_null.error is None and not_null.sample
