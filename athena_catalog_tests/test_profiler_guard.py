@@ -18,7 +18,7 @@ from athena_catalog.engines.aws import AwsEngine, AwsSettings
 from athena_catalog.engines.contract import Engine
 from athena_catalog.engines.local import LocalEngine
 from athena_catalog.engines.records import EngineError, Table
-from athena_catalog.profiler.cost_guard import estimate
+from athena_catalog.profiler.cost_guard import CostEstimate, estimate
 from athena_catalog.profiler.options import parse_options
 
 NOW = datetime(2024, 1, 4, 9, 30, tzinfo=UTC)
@@ -298,7 +298,7 @@ class _Raw:
         yield self.data
 
 
-def test_aws_a_denied_listing_leaves_the_size_unknown_and_the_profile_unguarded(
+def test_aws_a_table_of_unknown_size_is_skipped_unless_bounded_or_opted_in(
     aws_case: Case,
 ) -> None:
     engine = aws_case.engine
@@ -307,9 +307,51 @@ def test_aws_a_denied_listing_leaves_the_size_unknown_and_the_profile_unguarded(
     with pytest.raises(EngineError) as denied:
         engine.scan_estimates("AwsDataCatalog", "sales", "orders")
     assert denied.value.code == "AccessDenied"
-    found = estimate(engine, aws_case.table, parse_options({"max_bytes_per_table": 1}), NOW)
-    assert found.runs and found.estimated_bytes is None
-    assert "size unknown, not guarded" in found.notes[0] and "AccessDenied" in found.notes[0]
+
+    def guard(**config: Any) -> CostEstimate:
+        table_config = {k: v for k, v in config.items() if k != "profile_unknown_size"}
+        options: dict[str, Any] = {
+            "table_config": [{"fully_qualified_name": "sales.orders", **table_config}]
+        }
+        if "profile_unknown_size" in config:
+            options["profile_unknown_size"] = config["profile_unknown_size"]
+        return estimate(engine, aws_case.table, parse_options(options), NOW)
+
+    skipped = guard()
+    assert not skipped.runs and skipped.estimated_bytes is None
+    assert skipped.skipped is not None and "AccessDenied" in skipped.skipped
+    assert skipped.skipped.startswith("skipped by the cost guard: size unknown")
+    assert "profile_unknown_size: true" in skipped.skipped
+    assert not guard(profile_sample=10).runs  # BERNOULLI reads every file
+    assert not guard(profile_sample=100, sampling_method_type="SYSTEM").runs
+    opted_in = guard(profile_unknown_size=True)
+    assert opted_in.runs and "profile_unknown_size allows" in opted_in.summary()
+    for config, bound in (
+        ({"profile_sample": 1000, "profile_sample_type": "ROWS"}, "ROWS sample of 1000"),
+        ({"profile_sample": 5, "sampling_method_type": "SYSTEM"}, "SYSTEM sample of 5%"),
+        (
+            {"partition_config": _partition_values("dt", "2024-01-03")},
+            "partition filter dt IN ('2024-01-03')",
+        ),
+    ):
+        bounded = guard(**config)
+        assert bounded.runs and bounded.estimated_bytes is None, config
+        assert f"bounded by {bound}" in bounded.summary()
+    on_data_column = guard(partition_config=_partition_values("note", "x"))
+    assert not on_data_column.runs  # a data column prunes nothing
+    ignored = guard(
+        profile_query="SELECT * FROM sales.orders", profile_sample=5, sampling_method_type="SYSTEM"
+    )
+    assert not ignored.runs  # estimated as a scan of the whole table
+
+
+def _partition_values(column: str, value: str) -> dict[str, Any]:
+    return {
+        "enable_partitioning": True,
+        "partition_column_name": column,
+        "partition_interval_type": "COLUMN-VALUE",
+        "partition_values": [value],
+    }
 
 
 # -- local only: the filter is a partition filter and nothing more

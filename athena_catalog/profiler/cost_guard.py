@@ -32,9 +32,10 @@ class CostEstimate:
     """What one table's profile would read, and whether the guard lets it run.
 
     ``table_bytes`` is the whole table, ``estimated_bytes`` what this profile reads after its
-    partition filter and sample (None: the source cannot tell, and the profile runs
-    unguarded). ``reductions`` say what brought the estimate down, ``notes`` why an option
-    did not, ``skipped`` why the profile is not run (None: it runs).
+    partition filter and sample (None: the source cannot tell; the profile then runs only
+    when a partition filter or sample bounds it, or ``profile_unknown_size`` is set).
+    ``reductions`` say what brought the estimate down, ``notes`` why an option did not,
+    ``skipped`` why the profile is not run (None: it runs).
     """
 
     table_fqn: str
@@ -66,8 +67,9 @@ def bytes_text(n: int) -> str:
 def estimate(engine: Engine, table: Table, options: ProfilerOptions, now: datetime) -> CostEstimate:
     """The guard's estimate and decision for one table, under its ``table_config``.
 
-    Never raises for the table's own trouble: an estimate the engine cannot give (S3
-    listing denied, a federated catalog) leaves the size unknown and says so.
+    Never raises for the table's own trouble: a size the engine cannot give (S3 listing
+    denied, a federated catalog) cannot be held to ``max_bytes_per_table``, so the table is
+    skipped unless something bounds its scan anyway (``_unknown_size``).
     """
     config = options.for_table(table.fqn)
     reductions: list[str] = []
@@ -75,10 +77,8 @@ def estimate(engine: Engine, table: Table, options: ProfilerOptions, now: dateti
     try:
         whole = engine.scan_estimates(table.catalog, table.database, table.name)
     except EngineError as exc:
-        notes.append(f"size unknown, not guarded: {exc}")
-        return CostEstimate(
-            table.fqn, None, None, None, options.max_bytes_per_table, (), tuple(notes)
-        )
+        unknown = CostEstimate(table.fqn, None, None, None, options.max_bytes_per_table)
+        return _unknown_size(unknown, f"size unknown ({exc})", table, options, config, now)
     size, rows, source = whole.size_bytes, whole.row_count, whole.source
     partition = config.partition_config if config else None
     if partition is not None and partition.enable_partitioning:
@@ -111,8 +111,7 @@ def estimate(engine: Engine, table: Table, options: ProfilerOptions, now: dateti
         tuple(notes),
     )
     if size is None:
-        notes.append("size unknown, not guarded")
-        return replace(result, notes=tuple(notes))
+        return _unknown_size(result, "size unknown", table, options, config, now)
     if size > options.max_bytes_per_table:
         hint = (
             "; a partition_config on a partition key, or a SYSTEM or ROWS profile_sample in"
@@ -125,6 +124,57 @@ def estimate(engine: Engine, table: Table, options: ProfilerOptions, now: dateti
         )
         return replace(result, skipped=skipped)
     return result
+
+
+def _unknown_size(
+    result: CostEstimate,
+    why: str,
+    table: Table,
+    options: ProfilerOptions,
+    config: TableConfig | None,
+    now: datetime,
+) -> CostEstimate:
+    """A table of unknown size runs only when its scan is bounded whatever the size (a
+    partition filter on a partition key, a SYSTEM or ROWS sample) or the run opts in with
+    ``profile_unknown_size``: a 10 TB table must never be read in full by surprise."""
+    bounds = (
+        [] if config is not None and config.profile_query else _bounds(table, options, config, now)
+    )
+    if bounds:
+        note = f"{why}: profiled, bounded by {', '.join(bounds)}"
+    elif options.profile_unknown_size:
+        note = f"{why}: profiled in full, as profile_unknown_size allows"
+    else:
+        return replace(
+            result,
+            notes=(*result.notes, why),
+            skipped=(
+                f"skipped by the cost guard: {why}, so max_bytes_per_table cannot bound its"
+                " scan; a partition_config on a partition key or a SYSTEM or ROWS"
+                " profile_sample in its table_config, or profile_unknown_size: true, lets it run"
+            ),
+        )
+    return replace(result, notes=(*result.notes, note))
+
+
+def _bounds(
+    table: Table, options: ProfilerOptions, config: TableConfig | None, now: datetime
+) -> list[str]:
+    """What keeps the profile's scan to part of the table, whatever the table's size."""
+    bounds = []
+    partition = config.partition_config if config else None
+    if partition is not None and partition.enable_partitioning:
+        expression, _ = _glue_filter(table, partition, now)
+        if expression is not None:
+            bounds.append(f"partition filter {expression}")
+    sample = (config and config.profile_sample) or options.profile_sample
+    kind = (config and config.profile_sample_type) or options.profile_sample_type
+    method = (config and config.sampling_method_type) or options.sampling_method_type
+    if sample is not None and kind == ProfileSampleType.ROWS:
+        bounds.append(f"ROWS sample of {sample:g}")
+    elif sample is not None and sample < 100 and method == SamplingMethodType.SYSTEM:
+        bounds.append(f"SYSTEM sample of {sample:g}%")
+    return bounds
 
 
 def _sampled(

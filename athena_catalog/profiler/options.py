@@ -198,6 +198,12 @@ class ProfilerOptions(_Strict):
         ge=0,
         description="Skip a table whose estimated scan is above this (after sample/partition).",
     )
+    profile_unknown_size: bool = Field(
+        default=False,
+        description="Profile a table whose size cannot be estimated (S3 listing denied, a"
+        " federated catalog) in full; false: skipped unless a partition filter or a SYSTEM or"
+        " ROWS sample bounds its scan.",
+    )
     compute_unique_count: bool = Field(
         default=False, description="Opt-in: unique_count and duplicate_count per column."
     )
