@@ -356,6 +356,22 @@ def write_target(folder: Path, version: int = 12, with_results: bool = True) -> 
     return folder
 
 
+def write_invocation(target: Path, name: str, number: int, completed_at: str, **status: str) -> str:
+    """Another dbt invocation's run_results file ``name`` in ``target``: the tests of
+    ``run_results()`` ending at ``completed_at``, those named in ``status`` with that status
+    (no failures, no message); its invocation id."""
+    doc = run_results()
+    invocation = f"{INVOCATION[:-1]}{number}"
+    doc["metadata"].update(invocation_id=invocation, generated_at=completed_at)
+    for result in doc["results"]:
+        result["timing"][0]["completed_at"] = completed_at
+        test = result["unique_id"].split(".")[-1]
+        if test in status:
+            result.update(status=status[test], failures=0, message=None)
+    (target / name).write_text(json.dumps(doc))
+    return invocation
+
+
 _BUILT: dict[int, tuple[Path, DbtDemoSummary]] = {}  # id of the session's TempPathFactory
 
 

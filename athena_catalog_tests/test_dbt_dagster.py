@@ -103,6 +103,78 @@ def test_dbt_tests_are_checks_with_the_runs_outcomes(lakehouse: tuple[Path, str]
     assert second["applied"].value == 0 and "unchanged" in second["projects_table"].value
 
 
+def test_each_stored_result_is_reported_once_in_time_order(lakehouse: tuple[Path, str]) -> None:
+    """Two run_results files: two evaluations per test, oldest first (by dbt's time, not by
+    file or storage order); the job again: nothing new, nothing reported; a new invocation: its
+    results only."""
+    home, url = lakehouse
+    target = dbt_fixtures.write_target(home / "target")
+    first = dbt_fixtures.INVOCATION  # run_results.json, at 05:59:59
+    # Stored after it (file order), but dbt ran it an hour before.
+    earlier = dbt_fixtures.write_invocation(
+        target,
+        "run_results_rerun.json",
+        2,
+        "2024-03-01T04:59:59.000000Z",
+        accepted_values_stg_orders_amount="pass",
+    )
+    run_config = {"ops": {"dbt_artifacts": {"config": {"targets": [str(target)]}}}}
+    instance = dg.DagsterInstance.ephemeral()
+    dg.materialize(
+        [dbt_artifacts], resources=resources(home, url), run_config=run_config, instance=instance
+    )
+    defs = dg.Definitions.merge(
+        dbt_definitions(),
+        dg.Definitions(assets=athena_table_specs(url), resources=resources(home, url)),
+    )
+    job = defs.resolve_job_def("dbt")
+
+    def reported(run: dg.ExecuteInProcessResult) -> dict[str, list[tuple[str, bool]]]:
+        out: dict[str, list[tuple[str, bool]]] = {}
+        for e in run.get_asset_check_evaluations():
+            out.setdefault(e.check_name, []).append(
+                (e.metadata["dbt_invocation_id"].value, e.passed)
+            )
+        return out
+
+    run = job.execute_in_process(run_config=run_config, instance=instance)
+    assert run.success
+    reportable = {
+        "dbt_unique_stg_orders_order_id": True,
+        "dbt_not_null_customer_revenue_name": False,
+        "dbt_source_not_null_raw_orders_order_id": True,
+        "dbt_assert_revenue_positive": False,
+    }  # the same in both; relationships_skipped is skipped in both: never reported
+    expected = {name: [(earlier, ok), (first, ok)] for name, ok in reportable.items()}
+    expected["dbt_accepted_values_stg_orders_amount"] = [(earlier, True), (first, False)]
+    assert reported(run) == expected
+    stg = dg.AssetKey([*A, "staging", "stg_orders"])
+    accepted = dg.AssetCheckKey(stg, "dbt_accepted_values_stg_orders_amount")
+    skipped = dg.AssetCheckKey(stg, "dbt_relationships_skipped")
+    history = instance.event_log_storage.get_asset_check_execution_history(accepted, limit=10)
+    assert [(r.run_id, r.status.value) for r in history] == [(run.run_id, "FAILED")]  # newest
+
+    again = job.execute_in_process(run_config=run_config, instance=instance)
+    assert again.success and reported(again) == {}
+    latest = instance.event_log_storage.get_asset_check_summary_records([accepted, skipped])
+    record = latest[accepted].last_completed_check_execution_record
+    assert record is not None and record.run_id == run.run_id
+    assert latest[skipped].last_completed_check_execution_record is None
+
+    later = dbt_fixtures.write_invocation(
+        target,
+        "run_results_next.json",
+        3,
+        "2024-03-01T07:00:00.000000Z",
+        accepted_values_stg_orders_amount="pass",
+    )
+    third = job.execute_in_process(run_config=run_config, instance=instance)
+    assert third.success
+    expected = {name: [(later, ok)] for name, ok in reportable.items()}
+    expected["dbt_accepted_values_stg_orders_amount"] = [(later, True)]
+    assert reported(third) == expected
+
+
 def test_a_bad_artifact_fails_the_run_naming_file_and_path(lakehouse: tuple[Path, str]) -> None:
     home, url = lakehouse
     target = dbt_fixtures.write_target(home / "target")

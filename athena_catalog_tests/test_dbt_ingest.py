@@ -15,6 +15,7 @@ from athena_catalog.dbt.artifacts import ArtifactError, read_artifacts
 from athena_catalog.dbt.ingest import apply_artifacts
 from athena_catalog.defs.tables.loader import athena_table_specs
 from athena_catalog.store import CatalogStore
+from athena_catalog.store.dbt import results_after
 from athena_catalog.store.lineage import (
     clear_edges,
     lineage_column_edges,
@@ -83,6 +84,35 @@ def test_nodes_results_and_an_unchanged_set(store: CatalogStore, tmp_path: Path)
     (target / "run_results.json").write_text(json.dumps(rr))
     assert apply(store, target).projects[0].new_results == 6
     assert counts(store)[2] == 12
+
+
+def test_results_after_the_reported_one_in_time_order(store: CatalogStore, tmp_path: Path) -> None:
+    """What the dbt checks report: each test's results after the one last reported, by dbt's
+    time (not storage order); one evaluated before it (stored late) is not reported."""
+    target = dbt_fixtures.write_target(tmp_path / "t")  # run_results.json at 05:59:59
+    early = "2024-03-01T04:59:59.000000Z"
+    second = dbt_fixtures.write_invocation(target, "run_results_rerun.json", 2, early)
+    apply(store, target)
+    unique = "test.shop.unique_stg_orders_order_id"
+    skipped = "test.shop.relationships_skipped"
+    with store.read() as conn:
+        everything = results_after(conn, "shop", {unique: None, skipped: None})
+    assert set(everything) == {unique, skipped}  # only the tests asked for
+    first, newest = everything[unique]
+    assert (first.invocation_id, newest.invocation_id) == (second, dbt_fixtures.INVOCATION)
+    assert first.id > newest.id  # stored after, evaluated before
+    assert [r.status for r in everything[skipped]] == ["skipped", "skipped"]
+    with store.read() as conn:
+        assert results_after(conn, "shop", {unique: first.id})[unique] == [newest]
+        assert results_after(conn, "shop", {unique: newest.id}) == {}
+    # A run dbt made before the reported one, stored only now, is not reported after it.
+    dbt_fixtures.write_invocation(target, "run_results_old.json", 3, "2024-03-01T03:00:00Z")
+    later = dbt_fixtures.write_invocation(target, "run_results_new.json", 4, "2024-03-01T08:00:00Z")
+    assert apply(store, target).projects[0].new_results == 12
+    with store.read() as conn:
+        (after,) = results_after(conn, "shop", {unique: newest.id})[unique]
+        assert results_after(conn, "other", {unique: None}) == {}
+    assert after.invocation_id == later
 
 
 def test_dbt_lineage_against_the_models_sql(store: CatalogStore, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, inspect, select, tuple_
+from sqlalchemy import Connection, and_, delete, insert, inspect, or_, select, tuple_
 
 from athena_catalog.batching import chunks
 from athena_catalog.store.schema import (
@@ -231,6 +231,7 @@ def read_tests(conn: Connection) -> list[DbtTest]:
 
 @dataclass(frozen=True)
 class DbtTestResult:
+    id: int  # the row's: what a check evaluation records as reported
     status: str
     passed: bool | None
     invocation_id: str
@@ -242,49 +243,66 @@ class DbtTestResult:
     column_name: str | None
 
 
-def latest_results(conn: Connection, project: str) -> dict[str, DbtTestResult]:
-    """The newest stored result of each test (or source freshness) of ``project``."""
-    r = dbt_test_results.c
-    newest = (
-        select(r.test_unique_id, func.max(r.evaluated_at).label("at"))
-        .where(r.project == project)
-        .group_by(r.test_unique_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(
-            r.test_unique_id,
-            r.status,
-            r.passed,
-            r.invocation_id,
-            r.evaluated_at,
-            r.failures,
-            r.message,
-            r.execution_time,
-            r.compiled_code,
-            r.column_name,
+def results_after(
+    conn: Connection, project: str, reported: Mapping[str, int | None]
+) -> dict[str, list[DbtTestResult]]:
+    """The stored results of each test of ``project`` in ``reported`` (test unique id -> the row
+    id of the result last reported, None: never) that come after that one in time (evaluated at,
+    then row id), oldest first. A result dbt evaluated before the reported one (an old
+    run_results file stored late) is left out: the check keeps showing the newest outcome."""
+    r = dbt_test_results.alias("r")
+    m = dbt_test_results.alias("reported")
+    after = tuple_(m.c.evaluated_at, m.c.id)
+    out: dict[str, list[DbtTestResult]] = {}
+    for chunk in chunks(sorted(reported), 300):
+        marks = [reported[t] for t in chunk if reported[t] is not None]
+        rows = conn.execute(
+            select(
+                r.c.id,
+                r.c.test_unique_id,
+                r.c.status,
+                r.c.passed,
+                r.c.invocation_id,
+                r.c.evaluated_at,
+                r.c.failures,
+                r.c.message,
+                r.c.execution_time,
+                r.c.compiled_code,
+                r.c.column_name,
+            )
+            .select_from(
+                r.outerjoin(
+                    m,
+                    and_(
+                        m.c.id.in_(marks),
+                        m.c.project == r.c.project,
+                        m.c.test_unique_id == r.c.test_unique_id,
+                    ),
+                )
+            )
+            .where(
+                r.c.project == project,
+                r.c.test_unique_id.in_(chunk),
+                or_(m.c.id.is_(None), tuple_(r.c.evaluated_at, r.c.id) > after),
+            )
+            .order_by(r.c.evaluated_at, r.c.id)
         )
-        .join(
-            newest,
-            (newest.c.test_unique_id == r.test_unique_id) & (newest.c.at == r.evaluated_at),
-        )
-        .where(r.project == project)
-        .order_by(r.id)
-    )
-    return {
-        row.test_unique_id: DbtTestResult(
-            status=row.status,
-            passed=row.passed,
-            invocation_id=row.invocation_id,
-            evaluated_at=row.evaluated_at,
-            failures=row.failures,
-            message=row.message,
-            execution_time=row.execution_time,
-            compiled_code=row.compiled_code,
-            column_name=row.column_name,
-        )
-        for row in rows
-    }
+        for row in rows:
+            out.setdefault(row.test_unique_id, []).append(
+                DbtTestResult(
+                    id=row.id,
+                    status=row.status,
+                    passed=row.passed,
+                    invocation_id=row.invocation_id,
+                    evaluated_at=row.evaluated_at,
+                    failures=row.failures,
+                    message=row.message,
+                    execution_time=row.execution_time,
+                    compiled_code=row.compiled_code,
+                    column_name=row.column_name,
+                )
+            )
+    return out
 
 
 def project_rows(conn: Connection) -> list[dict[str, Any]]:

@@ -7,9 +7,12 @@ translator. One checks definition holds them all, after ``dbt_artifacts`` in a r
 built with ``AssetChecksDefinition.create`` over numbered inputs and outputs, as the quality
 checks are, since table keys may hold characters op names cannot.
 
-An evaluation reports the newest stored dbt result of each selected test: ``pass`` passed;
-``fail`` failed with ERROR, ``warn`` failed with WARN, ``error`` failed with dbt's message;
-``skipped`` (or a test never run) yields nothing, which Dagster records as skipped.
+A run reports, oldest first, every stored dbt result of each selected test that the instance
+has not seen: the results after the one in the check's last evaluation (its ``dbt_result_id``),
+so several run_results files give several evaluations and a re-run with nothing new yields
+nothing (Dagster then shows the check as skipped in that run; its last evaluation stands).
+``pass`` passed; ``fail`` failed with ERROR, ``warn`` failed with WARN, ``error`` failed with
+dbt's message; ``skipped`` is not reported.
 """
 
 import re
@@ -23,12 +26,13 @@ from athena_catalog.defs.dbt.docs import sql_block
 from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.defs.tables.state import TablesState
 from athena_catalog.defs.tables.translator import AthenaTableTranslator
-from athena_catalog.store.dbt import DbtTest, DbtTestResult, latest_results
+from athena_catalog.store.dbt import DbtTest, DbtTestResult, results_after
 from athena_catalog.timeutil import as_utc
 
 PREFIX = "dbt_"
 FRESHNESS = "dbt_freshness"
 OP_NAME = "dbt_tests"
+RESULT_ID = "dbt_result_id"  # the stored result's row: what was reported
 
 
 def check_name(test: DbtTest) -> str:
@@ -78,25 +82,32 @@ def _definition(checks: Sequence[tuple[DbtTest, dg.AssetCheckSpec]]) -> dg.Asset
 
     @dg.op(
         name=OP_NAME,
-        description="dbt tests' newest results, as the dbt artifacts reported them.",
+        description="dbt tests' stored results not reported yet, oldest first.",
         ins={name: dg.In(dg.Nothing) for name in [*inputs, "dbt_artifacts"]},
         out={name: dg.Out(is_required=False) for name in outputs},
         tags={"kind": "dbt"},
     )
     def evaluate(
         context: dg.OpExecutionContext, catalog_store: CatalogStoreResource
-    ) -> Iterator[dg.AssetCheckResult]:
+    ) -> Iterator[dg.AssetCheckResult | dg.AssetCheckEvaluation]:
         selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
-        projects = {test.project for test, _ in selected}
-        with catalog_store.open() as store, store.read() as conn:
-            latest = {project: latest_results(conn, project) for project in projects}
+        reported = last_reported(context.instance, [spec.key for _, spec in selected])
+        by_project: dict[str, dict[str, int | None]] = {}
         for test, spec in selected:
-            result = latest[test.project].get(test.unique_id)
-            if result is None or result.passed is None:
-                status = result.status if result else "never run"
+            by_project.setdefault(test.project, {})[test.unique_id] = reported.get(spec.key)
+        with catalog_store.open() as store, store.read() as conn:
+            new = {p: results_after(conn, p, tests) for p, tests in by_project.items()}
+        for test, spec in selected:
+            stored = new[test.project].get(test.unique_id, [])
+            outcomes = [r for r in stored if r.passed is not None]
+            if not outcomes:
+                status = stored[-1].status if stored else "nothing new"
                 context.log.info(f"{spec.name} on {spec.asset_key.to_user_string()}: {status}")
                 continue
-            yield check_result(test, spec, result)
+            *earlier, newest = [check_result(test, spec, r) for r in outcomes]
+            # One output per check and run: the earlier results are plain evaluations.
+            yield from (_evaluation(result) for result in earlier)
+            yield newest
 
     return dg.AssetChecksDefinition.create(
         keys_by_input_name={**inputs, "dbt_artifacts": ARTIFACTS_KEY},
@@ -106,11 +117,40 @@ def _definition(checks: Sequence[tuple[DbtTest, dg.AssetCheckSpec]]) -> dg.Asset
     )
 
 
+def last_reported(
+    instance: dg.DagsterInstance, keys: Sequence[dg.AssetCheckKey]
+) -> dict[dg.AssetCheckKey, int]:
+    """The stored result row each check last reported, from the instance's last completed
+    evaluation of it (a check never evaluated, or by something else, has none)."""
+    summaries = instance.event_log_storage.get_asset_check_summary_records(list(keys))
+    out: dict[dg.AssetCheckKey, int] = {}
+    for key, summary in summaries.items():
+        record = summary.last_completed_check_execution_record
+        evaluation = record.event.asset_check_evaluation if record and record.event else None
+        value = evaluation.metadata.get(RESULT_ID) if evaluation else None
+        if value is not None and isinstance(value.value, int):
+            out[key] = value.value
+    return out
+
+
+def _evaluation(result: dg.AssetCheckResult) -> dg.AssetCheckEvaluation:
+    assert result.asset_key is not None and result.check_name is not None
+    return dg.AssetCheckEvaluation(
+        asset_key=result.asset_key,
+        check_name=result.check_name,
+        passed=result.passed,
+        metadata=result.metadata,
+        severity=result.severity,
+        description=result.description,
+    )
+
+
 def check_result(
     test: DbtTest, spec: dg.AssetCheckSpec, result: DbtTestResult
 ) -> dg.AssetCheckResult:
     """dbt's outcome with its status, failures, message, time and compiled SQL."""
     metadata: dict[str, Any] = {
+        RESULT_ID: result.id,
         "dbt_status": result.status,
         "dbt_unique_id": test.unique_id,
         "dbt_invocation_id": result.invocation_id,
