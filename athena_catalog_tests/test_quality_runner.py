@@ -615,6 +615,5 @@ def test_a_sample_that_cannot_be_fetched_fails_only_its_own_case(
     negative = one(duck, f"SELECT count(*) FROM {ORD} WHERE amount < 0")
     assert (broken.passed, broken.observed_value, broken.sample) == (False, negative, None)
     assert broken.error and broken.error.startswith("the check failed; its sample")
-    assert "shipped" in broken.error or "integer" in broken.error.lower()
-    assert len(set(broken.statement_ids) - set(not_null.statement_ids)) == 1  # it was sent
+    assert "status" in broken.error  # DuckDB's conversion error names the column
     assert not not_null.passed and not_null.error is None and not_null.sample

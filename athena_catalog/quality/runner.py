@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 SAMPLE_SIZE = 20  # unexpected values kept per failed check
 STAND_IN = "<athena_catalog: a value not computed yet>"
+SAMPLE_FAILED = "the check failed; its sample of unexpected values could not be fetched"
 CASE_KEY = "athena_catalog_case"  # the expectation's meta key holding its case index
 # GX's severities -> the check's.
 SEVERITIES: dict[str, Severity] = {"critical": "error", "warning": "warn", "info": "warn"}
@@ -481,63 +482,75 @@ class _Run:
         }
 
     def _samples(self, validator: Validator, expectations: Mapping[int, Expectation]) -> None:
-        """A capped sample of unexpected values (or rows) for each failed row-level check."""
+        """A capped sample of unexpected values (or rows) for each failed row-level check. A
+        sample that cannot be fetched leaves its case failed, with why; the others go on."""
+        for i, expectation in expectations.items():
+            outcome = self.outcomes[i]
+            if outcome.passed or outcome.error or outcome.sample is not None:
+                continue
+            mark = self.statements.mark()
+            try:
+                error = self._sample(validator, i, expectation)
+            except Exception as exc:  # this case's sample only
+                error = _message(exc)
+            ids, spent = self.statements.since(mark)
+            before_ids, before_bytes = self.own.get(i, ([], 0))
+            self.own[i] = (before_ids + ids, before_bytes + spent)
+            if error is not None:
+                self.outcomes[i] = replace(self.outcomes[i], error=f"{SAMPLE_FAILED}: {error}")
+
+    def _sample(self, validator: Validator, i: int, expectation: Expectation) -> str | None:
+        """Fetch case ``i``'s sample into its outcome; the error message if its SQL failed."""
         from great_expectations.validator.metric_configuration import MetricConfiguration
 
         import athena_catalog.quality.expectations as ours
 
         engine = validator.execution_engine
-        runtime = {
-            "result_format": {
-                "result_format": "BASIC",
-                "partial_unexpected_count": self.sample_size,
-            }
-        }
-        for i, expectation in expectations.items():
-            outcome = self.outcomes[i]
-            if outcome.passed or outcome.error or outcome.sample is not None:
-                continue
-            map_metric = getattr(expectation, "map_metric", None)
-            if map_metric:
-                dependencies = expectation.get_validation_dependencies(
-                    execution_engine=engine, runtime_configuration=runtime
-                )
-                config = dependencies.get_metric_configuration(f"{map_metric}.unexpected_values")
-            elif type(expectation) in ours.SAMPLE_METRICS:
-                if getattr(expectation, "strategy", "ROWS") != "ROWS":
-                    continue
-                main = expectation.get_validation_dependencies(
-                    execution_engine=engine
-                ).get_metric_configurations()[0]
-                config = MetricConfiguration(
-                    ours.SAMPLE_METRICS[type(expectation)],
-                    metric_domain_kwargs=main.metric_domain_kwargs,
-                    metric_value_kwargs=main.metric_value_kwargs,
-                )
-            else:
-                continue
-            if config is None:
-                continue
-            mark = self.statements.mark()
-            resolved, _ = self._compute(validator, [config])
-            ids, spent = self.statements.since(mark)
-            before_ids, before_bytes = self.own.get(i, ([], 0))
-            self.own[i] = (before_ids + ids, before_bytes + spent)
-            if config.id not in resolved:
-                continue
-            found = json_ready(resolved[config.id])
-            if isinstance(found, dict):  # the exact unexpected count comes with the sample
-                count = found["unexpected_count"]
-                self.outcomes[i] = replace(
-                    outcome,
-                    sample=found["values"][: self.sample_size],
-                    unexpected_count=count,
-                    unexpected_percent=_rescaled(
-                        outcome.unexpected_percent, outcome.unexpected_count, count
-                    ),
-                )
-            else:
-                self.outcomes[i] = replace(outcome, sample=found[: self.sample_size])
+        outcome = self.outcomes[i]
+        map_metric = getattr(expectation, "map_metric", None)
+        if map_metric:
+            dependencies = expectation.get_validation_dependencies(
+                execution_engine=engine,
+                runtime_configuration={
+                    "result_format": {
+                        "result_format": "BASIC",
+                        "partial_unexpected_count": self.sample_size,
+                    }
+                },
+            )
+            config = dependencies.get_metric_configuration(f"{map_metric}.unexpected_values")
+        elif type(expectation) in ours.SAMPLE_METRICS:
+            if getattr(expectation, "strategy", "ROWS") != "ROWS":
+                return None
+            main = expectation.get_validation_dependencies(
+                execution_engine=engine
+            ).get_metric_configurations()[0]
+            config = MetricConfiguration(
+                ours.SAMPLE_METRICS[type(expectation)],
+                metric_domain_kwargs=main.metric_domain_kwargs,
+                metric_value_kwargs=main.metric_value_kwargs,
+            )
+        else:
+            return None
+        if config is None:
+            return None
+        resolved, aborted = self._compute(validator, [config])
+        if config.id not in resolved:
+            return _aborted_message([aborted[config.id]] if config.id in aborted else [])
+        found = json_ready(resolved[config.id])
+        if isinstance(found, dict):  # the exact unexpected count comes with the sample
+            count = found["unexpected_count"]
+            self.outcomes[i] = replace(
+                outcome,
+                sample=found["values"][: self.sample_size],
+                unexpected_count=count,
+                unexpected_percent=_rescaled(
+                    outcome.unexpected_percent, outcome.unexpected_count, count
+                ),
+            )
+        else:
+            self.outcomes[i] = replace(outcome, sample=found[: self.sample_size])
+        return None
 
 
 def _rescaled(percent: float | None, before: int | None, after: int) -> float | None:

@@ -125,14 +125,18 @@ def _table_checks(
 
 
 def _run(athena: AthenaResource, table: TableRecord, cases: list[TestCase]) -> list[Outcome]:
-    """The runner's outcomes; an engine that cannot even start fails every case with why."""
+    """The runner's outcomes. Whatever stops the run (an engine that cannot start, a denied
+    AssumeRole, a bug) fails every case with its message, not the op: the results still
+    record. The message only, never the traceback (its frames hold the resource's values)."""
     if not cases:
         return []
     try:
         with athena.get_engine() as engine:
             return run_cases(engine, table, cases)
-    except EngineError as exc:
-        return [Outcome(case, passed=False, error=str(exc)) for case in cases]
+    except Exception as exc:
+        text = " ".join(str(exc).split())[:1000]
+        error = text if isinstance(exc, EngineError) else f"{type(exc).__name__}: {text}"
+        return [Outcome(case, passed=False, error=error) for case in cases]
 
 
 def check_result(outcome: Outcome, key: dg.AssetKey) -> dg.AssetCheckResult:
