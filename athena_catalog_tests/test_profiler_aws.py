@@ -227,6 +227,11 @@ def test_a_stopped_opt_in_statement_keeps_the_default_metrics_read(setup) -> Non
     assert profile.error and profile.error.startswith("TIMEOUT")
     _, opt_in_id = profile.query_ids
     assert [p["QueryExecutionId"] for p in sent.params["StopQueryExecution"]] == [opt_in_id]
+    opt_in = sent.queries()[1]  # Parquet: a grouped subquery per column, valid Athena SQL
+    assert opt_in.startswith(MARKER) and " CROSS JOIN " in opt_in
+    parsed = sqlglot.parse_one(opt_in, read="athena", error_level=sqlglot.ErrorLevel.RAISE)
+    assert isinstance(parsed, exp.Select)
+    assert len(list(parsed.find_all(exp.Table))) == 6  # the scalar leaves; not the array
     assert profile.row_count == answers["COUNT(*)"]
     assert len(profile.columns) == 7
     order = profile.column("order")

@@ -238,24 +238,37 @@ def test_opt_in_metrics_cost_one_more_statement_and_are_exact(
             "histogram_bins": 5,
         }
     )
-    for database, name, column in (
-        ("Odd-Names", "order-lines", "order"),
-        ("raw", "orders", "amount"),
-        ("raw", "orders", "status"),
+    # Parquet read whole: one grouped subquery per column, cross joined; a profile query of
+    # the same rows, or a CSV table: one scan grouped by GROUPING SETS. Same numbers.
+    for database, name, column, shape in (
+        ("Odd-Names", "order-lines", "order", "CROSS JOIN"),
+        ("raw", "orders", "amount", "CROSS JOIN"),
+        ("raw", "orders", "status", "CROSS JOIN"),
+        ("raw", "orders", "shipping.method", "CROSS JOIN"),
+        ("raw", "orders", "amount", "GROUPING SETS"),
+        ("raw", "orders", "shipping.method", "GROUPING SETS"),
+        ("raw", "products", "list_price", "GROUPING SETS"),
     ):
         table = table_of(engine, database, name)
-        profile = profile_table(engine, table, options, now=NOW)
+        query = {"fully_qualified_name": table.fqn, "profile_query": f"SELECT * FROM {name}"}
+        with_query = shape == "GROUPING SETS" and table.storage_format == "parquet"
+        chosen = parse_options(
+            options.model_dump() | {"table_config": [query] if with_query else []}
+        )
+        profile = profile_table(engine, table, chosen, now=NOW)
         assert profile.error is None and len(profile.statements) == 2
+        assert shape in profile.statements[1]
         assert len(history_of(engine, profile)) == 2
         got = profile.column(column)
+        path = ".".join(q(part) for part in column.split("."))
         row = duck.execute(
             f"SELECT count(DISTINCT k), count_if(n = 1), sum(n) - count(*) FROM"
-            f" (SELECT {q(column)} AS k, count(*) AS n FROM {source(database, name)}"
-            f" WHERE {q(column)} IS NOT NULL GROUP BY 1)"
+            f" (SELECT {path} AS k, count(*) AS n FROM {source(database, name)}"
+            f" WHERE {path} IS NOT NULL GROUP BY 1)"
         ).fetchone()
         assert row is not None
         assert (got.distinct_count, got.unique_count, got.duplicate_count) == tuple(row)
-        if column == "status":
+        if column in ("status", "shipping.method"):
             assert got.histogram is None
             continue
         assert got.histogram is not None and len(got.histogram) == 5
@@ -263,8 +276,8 @@ def test_opt_in_metrics_cost_one_more_statement_and_are_exact(
         for b in got.histogram:
             upper = "<=" if b is got.histogram[-1] else "<"
             counted = duck.execute(
-                f"SELECT count(*) FROM {source(database, name)} WHERE CAST({q(column)} AS DOUBLE)"
-                f" >= ? AND CAST({q(column)} AS DOUBLE) {upper} ?",
+                f"SELECT count(*) FROM {source(database, name)} WHERE CAST({path} AS DOUBLE)"
+                f" >= ? AND CAST({path} AS DOUBLE) {upper} ?",
                 [b["lower"], b["upper"]],
             ).fetchone()
             assert counted is not None and b["count"] == counted[0]

@@ -23,6 +23,7 @@ from athena_catalog.profiler.metrics import (
 )
 from athena_catalog.profiler.options import ProfilerOptions
 from athena_catalog.profiler.sql import (
+    COLUMNAR_FORMATS,
     MAX_QUERY_BYTES,
     OptIn,
     ProfileConfigError,
@@ -247,7 +248,11 @@ def profile_table(
             _read(statement, sent.row(statement.sql), table_values, column_values)
         if plan.opt_in is not None:
             extra = opt_in_statement(
-                plan.leaves, plan.source, plan.opt_in, _ranges(plan, column_values)
+                plan.leaves,
+                plan.source,
+                plan.opt_in,
+                _ranges(plan, column_values),
+                columnar=(table.storage_format or "").lower() in COLUMNAR_FORMATS,
             )
             if extra is not None:
                 _read(extra, sent.row(extra.sql), table_values, column_values)

@@ -9,8 +9,15 @@ Shape of the default statement (one per table; more only past Athena's query-siz
     FROM "awsdatacatalog"."raw"."orders" AS "t" TABLESAMPLE BERNOULLI (10)
     WHERE "t"."dt" >= '2026-05-25'
 
-The opt-in statement groups every profiled column at once with GROUPING SETS, so exact
-distinct, unique and duplicate counts and histograms of all columns cost one more scan::
+The opt-in statement (exact distinct, unique and duplicate counts, histograms) is one more
+statement. On a columnar table read unsampled, one grouped subquery per column, cross joined
+(each reads only its column, so Athena bills one scan's worth of those columns)::
+
+    SELECT "m0", "m1", ... FROM (SELECT count_if("k" IS NOT NULL AND "n" = 1) AS "m0", ...
+          FROM (SELECT "t"."amount" AS "k", count(*) AS "n" FROM <source>
+                GROUP BY "t"."amount") AS "v") AS "s0" CROSS JOIN (...) AS "s1" ...
+
+Otherwise one scan grouping every column at once with GROUPING SETS::
 
     SELECT count_if("g0" = 0 AND "k0" IS NOT NULL) AS "m0", ...
     FROM (SELECT grouping("k0") AS "g0", ..., "k0", ..., count(*) AS "n"
@@ -45,6 +52,7 @@ from athena_catalog.profiler.options import (
 )
 
 MAX_QUERY_BYTES = 262_144  # Athena's limit on a query string, in bytes
+COLUMNAR_FORMATS = frozenset(("parquet", "orc", "iceberg"))  # Athena reads named columns only
 ALIAS = sql_name("t")
 QUARTILES = (0.25, 0.5, 0.75)
 
@@ -212,6 +220,7 @@ class Source:
     sampling_method: str | None = None
     partition: PartitionFilter | None = None
     partition_predicate: str | None = None  # as readable text, on the bare column name
+    rereadable: bool = False  # the table itself, unsampled: every read sees the same rows
 
 
 def source(
@@ -239,7 +248,12 @@ def source(
     where = f" WHERE {pf.predicate(f'{ALIAS}.{sql_name(pf.column)}')}" if pf else ""
     readable = pf.predicate(sql_name(pf.column)) if pf else None
     if sample is None or (sample_type is ProfileSampleType.PERCENTAGE and sample >= 100):
-        return Source(f"{relation} AS {ALIAS}{where}", partition=pf, partition_predicate=readable)
+        return Source(
+            f"{relation} AS {ALIAS}{where}",
+            partition=pf,
+            partition_predicate=readable,
+            rereadable=not profile_query,
+        )
     if sample_type is ProfileSampleType.ROWS:
         inner = f"SELECT * FROM {relation} AS {ALIAS}{where} LIMIT {int(sample)}"
         return Source(
@@ -390,11 +404,22 @@ def opt_in_statement(
     source: Source,
     opt_in: OptIn,
     ranges: dict[int, tuple[float, float]],
+    *,
+    columnar: bool = False,
+    max_bytes: int = MAX_QUERY_BYTES,
 ) -> Statement | None:
-    """The one extra statement: per profiled scalar column a grouping set, over which the
-    exact distinct, unique and duplicate counts and (numeric columns, bins over ``ranges``:
-    leaf index -> (min, max) from the default scan) histograms are counted. None when there
-    is nothing to compute."""
+    """The one extra statement: the exact distinct, unique and duplicate counts and
+    (numeric columns, bins over ``ranges``: leaf index -> (min, max) from the default scan)
+    histograms of every profiled scalar column, over its values grouped with their counts.
+    None when there is nothing to compute.
+
+    On a ``columnar`` table (Parquet, ORC, Iceberg: Athena reads only the columns a scan
+    names) read unsampled, one grouped subquery per column, cross joined: each reads its
+    column once, so Athena bills what one scan of those columns costs, and no column's
+    aggregates run over the other columns' groups (3x faster on the embedded engine).
+    Otherwise (a row format, where each subquery would re-read whole rows; a sample or
+    profile query, which each subquery would draw again) one scan grouped by GROUPING SETS.
+    """
     counts = opt_in.unique_count or opt_in.exact_distinct
     chosen = [
         (i, leaf)
@@ -404,18 +429,47 @@ def opt_in_statement(
     ]
     if not chosen:
         return None
+    if columnar and source.rereadable:
+        statement = _per_column(chosen, source, opt_in, ranges)
+        if len(mark(statement.sql).encode()) <= max_bytes:
+            return statement
+    return _grouping_sets(chosen, source, opt_in, ranges)
+
+
+def _per_column(
+    chosen: list[tuple[int, Leaf]],
+    source: Source,
+    opt_in: OptIn,
+    ranges: dict[int, tuple[float, float]],
+) -> Statement:
+    names: list[str] = []
+    subqueries: list[str] = []
+    readers: list[tuple[int | None, Reader]] = []
+    key = sql_name("k")
+    for n, (i, leaf) in enumerate(chosen):
+        items = _column_items(i, leaf, key, None, opt_in, ranges)
+        aliases = [sql_name(f"m{len(names) + j}") for j in range(len(items))]
+        selects = ", ".join(f"{sql} AS {a}" for (sql, _, _), a in zip(items, aliases, strict=True))
+        subqueries.append(
+            f'(SELECT {selects} FROM (SELECT {ref(leaf)} AS {key}, count(*) AS "n"'
+            f' FROM {source.from_sql} GROUP BY {ref(leaf)}) AS "v") AS {sql_name(f"s{n}")}'
+        )
+        names += aliases
+        readers += [(index, reader) for _, index, reader in items]
+    return Statement(f"SELECT {', '.join(names)} FROM {' CROSS JOIN '.join(subqueries)}", readers)
+
+
+def _grouping_sets(
+    chosen: list[tuple[int, Leaf]],
+    source: Source,
+    opt_in: OptIn,
+    ranges: dict[int, tuple[float, float]],
+) -> Statement:
     keys = [sql_name(f"k{n}") for n in range(len(chosen))]
     groups = [sql_name(f"g{n}") for n in range(len(chosen))]
     items: list[tuple[str, int, Reader]] = []
     for n, (i, leaf) in enumerate(chosen):
-        present = f"{groups[n]} = 0 AND {keys[n]} IS NOT NULL"
-        if opt_in.exact_distinct:
-            items.append((f"count_if({present})", i, _set("distinct_count")))
-        if opt_in.unique_count:
-            items.append((f'count_if({present} AND "n" = 1)', i, _set("unique_count")))
-            items.append((f'sum(IF({present}, "n" - 1, 0))', i, _set("duplicate_count")))
-        if opt_in.histogram_bins and leaf.kind is Kind.NUMBER and i in ranges:
-            items += _histogram_items(keys[n], groups[n], i, ranges[i], opt_in.histogram_bins)
+        items += _column_items(i, leaf, keys[n], groups[n], opt_in, ranges)
     selects = ", ".join(f"{sql} AS {sql_name(f'm{m}')}" for m, (sql, _, _) in enumerate(items))
     inner = ", ".join(f"{ref(leaf)} AS {keys[n]}" for n, (_, leaf) in enumerate(chosen))
     grouping = ", ".join(f"grouping({k}) AS {g}" for k, g in zip(keys, groups, strict=True))
@@ -428,11 +482,35 @@ def opt_in_statement(
     return Statement(sql, [(i, reader) for _, i, reader in items])
 
 
+def _column_items(
+    index: int,
+    leaf: Leaf,
+    key: str,
+    group: str | None,
+    opt_in: OptIn,
+    ranges: dict[int, tuple[float, float]],
+) -> list[tuple[str, int, Reader]]:
+    """One column's opt-in aggregates over rows of (``key``: a value, ``"n"``: its count);
+    with ``group``, only the rows of the column's grouping set (``grouping(key) = 0``)."""
+    mine = f"{group} = 0 AND " if group else ""
+    present = f"{mine}{key} IS NOT NULL"
+    items: list[tuple[str, int, Reader]] = []
+    if opt_in.exact_distinct:
+        items.append((f"count_if({present})", index, _set("distinct_count")))
+    if opt_in.unique_count:
+        items.append((f'count_if({present} AND "n" = 1)', index, _set("unique_count")))
+        items.append((f'sum(IF({present}, "n" - 1, 0))', index, _set("duplicate_count")))
+    if opt_in.histogram_bins and leaf.kind is Kind.NUMBER and index in ranges:
+        items += _histogram_items(key, mine, index, ranges[index], opt_in.histogram_bins)
+    return items
+
+
 def _histogram_items(
-    key: str, group: str, index: int, bounds: tuple[float, float], bins: int
+    key: str, mine: str, index: int, bounds: tuple[float, float], bins: int
 ) -> list[tuple[str, int, Reader]]:
     """``bins`` equal-width bins from min to max, the last one closed; one aggregate each,
-    appended in order to the column's ``histogram``."""
+    appended in order to the column's ``histogram``. ``mine``: the condition prefix that
+    keeps the column's own rows."""
     low, high = bounds
     bins = 1 if high <= low else bins
     width = (high - low) / bins
@@ -441,7 +519,7 @@ def _histogram_items(
     for j in range(bins):
         lo, hi = low + j * width, high if j == bins - 1 else low + (j + 1) * width
         upper = "<=" if j == bins - 1 else "<"
-        condition = f"{group} = 0 AND {value} >= {_double(lo)} AND {value} {upper} {_double(hi)}"
+        condition = f"{mine}{value} >= {_double(lo)} AND {value} {upper} {_double(hi)}"
         items.append((f'sum(IF({condition}, "n", 0))', index, _bin(lo, hi)))
     return items
 
