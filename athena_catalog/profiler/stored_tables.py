@@ -7,19 +7,18 @@ too. Columns come in their stored order, partition keys marked.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlalchemy import select
 
-from athena_catalog.engines.records import Column, Table
+from athena_catalog.engines.records import Table
 from athena_catalog.store.connection import CatalogStore
-from athena_catalog.store.schema import catalog_columns, catalog_tables
+from athena_catalog.store.schema import catalog_tables
+from athena_catalog.store.table_pages import live_columns
 from athena_catalog.timeutil import as_utc
 
 
 def stored_tables(store: CatalogStore) -> list[Table]:
     """Every live table and view, ordered by fqn."""
-    t, c = catalog_tables.c, catalog_columns.c
+    t = catalog_tables.c
     with store.read() as conn:
         rows = conn.execute(
             select(
@@ -37,14 +36,7 @@ def stored_tables(store: CatalogStore) -> list[Table]:
             .where(t.deleted.is_(False))
             .order_by(t.fqn)
         ).all()
-        columns: dict[str, list[Column]] = defaultdict(list)
-        for fqn, name, data_type, is_key in conn.execute(
-            select(c.table_fqn, c.name, c.data_type, c.is_partition_key)
-            .join(catalog_tables, catalog_tables.c.fqn == c.table_fqn)
-            .where(catalog_tables.c.deleted.is_(False))
-            .order_by(c.table_fqn, c.ordinal)
-        ):
-            columns[fqn].append(Column(name, data_type, is_partition_key=bool(is_key)))
+        columns = live_columns(conn)
     return [
         Table(
             catalog=r.catalog,

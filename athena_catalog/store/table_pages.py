@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, func, or_, select
 
 from athena_catalog.engines.aws.glue_mapping import estimates_from_parameters
+from athena_catalog.engines.records import Column
 from athena_catalog.store.lineage_reads import aware
 from athena_catalog.store.schema import (
     catalog_columns,
@@ -52,19 +53,30 @@ def live_tables(conn: Connection) -> dict[str, TableName]:
     return {r.fqn: TableName(r.fqn, r.catalog, r.database, r.name) for r in rows}
 
 
+def live_columns(conn: Connection) -> dict[str, list[Column]]:
+    """Each live table's columns in their stored order (data columns, then partition keys),
+    in one query."""
+    c = catalog_columns.c
+    columns: dict[str, list[Column]] = defaultdict(list)
+    for fqn, name, data_type, description, is_key in conn.execute(
+        select(c.table_fqn, c.name, c.data_type, c.description, c.is_partition_key)
+        .join(catalog_tables, catalog_tables.c.fqn == c.table_fqn)
+        .where(catalog_tables.c.deleted.is_(False))
+        .order_by(c.table_fqn, c.ordinal)
+    ):
+        columns[fqn].append(Column(name, data_type, description, bool(is_key)))
+    return columns
+
+
 def crawl_marks(conn: Connection) -> dict[str, CrawlMark]:
     """Every live table's mark, in two queries."""
-    t, c = catalog_tables.c, catalog_columns.c
-    columns: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for fqn, name, data_type in conn.execute(
-        select(c.table_fqn, c.name, c.data_type).order_by(c.table_fqn, c.ordinal)
-    ):
-        columns[fqn].append((name, data_type))
+    t = catalog_tables.c
+    columns = live_columns(conn)
     return {
         fqn: CrawlMark(
             aware(updated_at),
             estimates_from_parameters(dict(parameters or {})).size_bytes,
-            tuple(columns.get(fqn, ())),
+            tuple((c.name, c.data_type) for c in columns.get(fqn, ())),
         )
         for fqn, updated_at, parameters in conn.execute(
             select(t.fqn, t.updated_at, t.parameters).where(t.deleted.is_(False))

@@ -27,7 +27,8 @@ from athena_catalog.store.connection import default_store_url, redact_url
 from athena_catalog.store.dbt import DbtDocs, DbtTest, read_dbt_state
 from athena_catalog.store.lineage import lineage_column_edges, lineage_table_edges
 from athena_catalog.store.lineage_reads import ColumnEdge, column_edges
-from athena_catalog.store.schema import catalog_columns, catalog_tables
+from athena_catalog.store.schema import catalog_tables
+from athena_catalog.store.table_pages import live_columns
 
 log = logging.getLogger(__name__)
 
@@ -193,17 +194,10 @@ def _edges_by_table(
 
 
 def _columns(conn: Connection) -> dict[Fqn, list[ColumnRecord]]:
-    c = catalog_columns.c
-    rows = conn.execute(
-        select(c.table_fqn, c.name, c.data_type, c.description, c.is_partition_key)
-        .join(catalog_tables, catalog_tables.c.fqn == c.table_fqn)
-        .where(catalog_tables.c.deleted.is_(False))
-        .order_by(c.table_fqn, c.ordinal)
-    )
-    out: dict[Fqn, list[ColumnRecord]] = defaultdict(list)
-    for fqn, name, data_type, description, is_key in rows:
-        out[fqn].append(ColumnRecord(name, data_type, description, bool(is_key)))
-    return out
+    return {
+        fqn: [ColumnRecord(c.name, c.data_type, c.description, c.is_partition_key) for c in cs]
+        for fqn, cs in live_columns(conn).items()
+    }
 
 
 def _lineage(
