@@ -237,3 +237,19 @@ def test_a_stopped_opt_in_statement_keeps_the_default_metrics_read(setup) -> Non
     order = profile.column("order")
     assert order.values_count == answers['COUNT("t"."order")']
     assert order.distinct_count is not None and order.unique_count is None
+
+
+def test_a_stopped_later_part_of_a_split_scan_keeps_the_parts_read(setup) -> None:
+    engine, table, sent, endpoint = setup
+    options = parse_options({"timeout_seconds": 3})
+    plan = plan_profile(table, options, now=NOW, max_query_bytes=700)
+    first, *rest = plan.statements
+    assert rest  # split by whole columns
+    _canned(endpoint, first.sql)
+    sent.hold_from = 2
+    profile = profile_table(engine, table, options, now=NOW, plan=plan)
+    assert profile.error and profile.error.startswith("TIMEOUT")
+    assert len(profile.statements) == 2
+    read = {index for index, _ in first.readers if index is not None}
+    assert [c.column_name for c in profile.columns] == [plan.leaves[i].name for i in sorted(read)]
+    assert all(c.values_count is not None for c in profile.columns)
