@@ -191,11 +191,11 @@ def answer_select_one(endpoint: str, answers: int = 1) -> None:
     answer_queries(endpoint, [athena_result([("_col0", "integer")], ("1",))] * answers)
 
 
-def glue_table(
-    session: boto3.Session, endpoint: str, database: str, table_input: dict[str, Any]
+def glue_tables(
+    session: boto3.Session, endpoint: str, database: str, *tables: dict[str, Any]
 ) -> None:
-    """A Glue database on moto holding one table (``table_input`` as Glue's CreateTable takes
-    it)."""
+    """A Glue database on moto holding ``tables`` (each a TableInput of Glue's CreateTable)."""
     glue = session.client("glue", endpoint_url=endpoint)
     glue.create_database(DatabaseInput={"Name": database})
-    glue.create_table(DatabaseName=database, TableInput=table_input)
+    for table in tables:
+        glue.create_table(DatabaseName=database, TableInput=table)

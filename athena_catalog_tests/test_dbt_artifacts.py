@@ -20,6 +20,7 @@ from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.store import CatalogStore
 from athena_catalog.store.schema import dbt_nodes, dbt_projects, dbt_test_results
 from athena_catalog_tests import dbt_fixtures
+from athena_catalog_tests.aws_fakes import glue_tables
 from athena_catalog_tests.conftest import FAKE_REGION
 from athena_catalog_tests.e2e_helpers import SESSION_HOOKS, HookedAthenaResource
 
@@ -237,26 +238,25 @@ def _upload(s3, local: Path, bucket: str, prefix: str) -> None:  # type: ignore[
 
 def _glue_lakehouse(moto_endpoint: str) -> None:
     """The fixture project's tables in moto's Glue (raw.customers is dbt's raw.Customers)."""
-    glue = boto3.client("glue", endpoint_url=moto_endpoint, region_name=FAKE_REGION)
+    session = boto3.Session(region_name=FAKE_REGION)
     tables = {
         "raw": ["orders", "customers"],
         "staging": ["stg_orders"],
         "marts": ["customer_revenue"],
     }
     for database, names in tables.items():
-        glue.create_database(DatabaseInput={"Name": database})
-        for name in names:
-            glue.create_table(
-                DatabaseName=database,
-                TableInput={
-                    "Name": name,
-                    "TableType": "EXTERNAL_TABLE",
-                    "StorageDescriptor": {
-                        "Columns": [{"Name": "id", "Type": "bigint"}],
-                        "Location": f"s3://lake/{database}/{name}/",
-                    },
+        inputs = [
+            {
+                "Name": name,
+                "TableType": "EXTERNAL_TABLE",
+                "StorageDescriptor": {
+                    "Columns": [{"Name": "id", "Type": "bigint"}],
+                    "Location": f"s3://lake/{database}/{name}/",
                 },
-            )
+            }
+            for name in names
+        ]
+        glue_tables(session, moto_endpoint, database, *inputs)
 
 
 def test_the_asset_reads_an_s3_target_with_the_engines_client(

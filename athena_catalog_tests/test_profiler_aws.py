@@ -19,7 +19,7 @@ from athena_catalog.engines.records import Table
 from athena_catalog.markers import MARKER
 from athena_catalog.profiler.options import parse_options
 from athena_catalog.profiler.run import plan_profile, profile_table
-from athena_catalog_tests.aws_fakes import answer_queries, athena_result, glue_table
+from athena_catalog_tests.aws_fakes import answer_queries, athena_result, glue_tables
 from athena_catalog_tests.conftest import FAKE_REGION
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -63,7 +63,7 @@ class Sent:
 @pytest.fixture
 def setup(moto_endpoint: str) -> Iterator[tuple[AwsEngine, Table, Sent, str]]:
     session = boto3.Session(region_name=FAKE_REGION)
-    glue_table(
+    glue_tables(
         session,
         moto_endpoint,
         DATABASE,

@@ -14,7 +14,7 @@ from athena_catalog.engines.records import DEFAULT_CATALOG
 from athena_catalog.markers import MARKER
 from athena_catalog.quality.cases import TestCase
 from athena_catalog.quality.runner import run_cases
-from athena_catalog_tests.aws_fakes import answer_queries, athena_result, glue_table
+from athena_catalog_tests.aws_fakes import answer_queries, athena_result, glue_tables
 from athena_catalog_tests.conftest import FAKE_REGION
 
 DATABASE = "odd.db-ü"
@@ -27,7 +27,7 @@ def engine(moto_endpoint: str) -> AwsEngine:
     session = boto3.Session(
         region_name=FAKE_REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key="secret"
     )
-    glue_table(
+    glue_tables(
         session,
         moto_endpoint,
         DATABASE,
