@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,33 @@ def glue_tables(
     glue.create_database(DatabaseInput={"Name": database})
     for table in tables:
         glue.create_table(DatabaseName=database, TableInput=table)
+
+
+@dataclass(frozen=True)
+class SentStatement:
+    """One StartQueryExecution as it went on the wire: its SQL and Authorization header."""
+
+    sql: str
+    authorization: str
+
+
+class AnswerEachStatement:
+    """A ``before-send`` hook on Athena's StartQueryExecution: records each statement as
+    signed and, before it reaches moto, queues moto's answer made from its SQL by ``answer``
+    (None: no rows). moto assigns queued results when a query starts, so a statement whose
+    column layout a test cannot know beforehand (a bundle of metrics) still gets its own."""
+
+    def __init__(self, endpoint: str, answer: Callable[[str], dict[str, Any] | None]):
+        self.endpoint, self.answer = endpoint, answer
+        self.sent: list[SentStatement] = []
+
+    def __call__(self, request: Any, **_: Any) -> None:
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body
+        sql = json.loads(body)["QueryString"]
+        header = request.headers.get("Authorization", b"")
+        self.sent.append(
+            SentStatement(sql, header.decode() if isinstance(header, bytes) else str(header))
+        )
+        result = self.answer(sql)
+        if result is not None:
+            answer_queries(self.endpoint, [result])
