@@ -87,6 +87,8 @@ NOT_PASSING = {
     (RAW_ORDERS, "dbt_freshness"): (False, WARN),  # sources.json: past warn_after (12 hours)
 }
 
+DEFINITIONS = "athena_catalog.definitions"
+
 
 @pytest.fixture(scope="session")
 def dbt_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtDemoSummary]:
@@ -276,9 +278,15 @@ def test_the_demo_command_ingests_the_dbt_project_and_says_so(
     monkeypatch.setenv("ATHENA_CATALOG_HOME", str(home))
     (tmp_path / "dagster").mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # what `make ui` shows
-    # The command runs in a process of its own: its code location is loaded with this home.
-    monkeypatch.delitem(sys.modules, "athena_catalog.definitions", raising=False)
-    assert cli._materialize_demo() == 0
+    # The command runs in a process of its own: its code location is loaded with this home,
+    # and forgotten afterwards (later tests import the module over their own stores).
+    before = sys.modules.pop(DEFINITIONS, None)
+    try:
+        assert cli._materialize_demo() == 0
+    finally:
+        sys.modules.pop(DEFINITIONS, None)
+        if before is not None:
+            sys.modules[DEFINITIONS] = before
     summary = dict(
         line.strip().rsplit(None, 1)
         for line in capsys.readouterr().out.splitlines()
