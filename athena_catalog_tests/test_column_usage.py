@@ -162,6 +162,24 @@ def test_a_new_parser_version_re_resolves_column_usage_to_the_same_figures(
     assert after["daily"] == before["daily"]
 
 
+def test_a_view_redefined_with_the_same_columns_re_resolves_the_reads_through_it(
+    lake: dict,
+) -> None:
+    """raw.v keeps its columns but filters on another base column: the read through raw.w
+    (over raw.v) is resolved again, and its filter moves from raw.a.dt to raw.a.unused_a."""
+    engine = LocalEngine(lake["home"], read_only=False)
+    engine.execute(
+        "CREATE OR REPLACE VIEW raw.v AS SELECT id, v FROM raw.a WHERE unused_a > 0",
+        database="raw",
+    )
+    engine.close()
+    run(lake, [metadata, query_history, table_usage])
+    through = stored(lake["url"])["columns"][THROUGH_VIEW]
+    assert through[(A, "unused_a")] == roles(FIL)
+    assert (A, "dt") not in through
+    assert through[(A, "id")] == roles(SEL, ORD)
+
+
 def test_views_resolve_transitively_and_a_view_through_itself_stops() -> None:
     schema = {A: {"id": "bigint", "v": "int", "dt": "string"}}
     view = parse_lineage(

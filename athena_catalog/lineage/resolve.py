@@ -144,6 +144,12 @@ class ResolveStats:
     recounted: bool = False  # lineage edges recounted from the statements and the cache
 
 
+def lineage_schema(conn: Connection) -> LineageSchema:
+    """The crawled schema with the view definitions: what every resolution is keyed on (usage
+    and lineage build it the same way, so their digests agree)."""
+    return LineageSchema(read_schema(conn), {v.fqn: v.sql for v in read_views(conn)})
+
+
 def resolve_history(
     store: CatalogStore,
     *,
@@ -158,7 +164,7 @@ def resolve_history(
     now = now or datetime.now(UTC)
     version = fingerprints.PARSER_VERSION
     with store.read() as conn:
-        schema = LineageSchema(read_schema(conn))
+        schema = lineage_schema(conn)
         stale = _stale(conn, schema, version)
     if stale:
         with store.write() as conn:

@@ -80,11 +80,24 @@ class LineageSchema:
     them, see ``athena_catalog.names``), indexed once and shared by every statement of a run
     (building sqlglot's schema is not free)."""
 
-    def __init__(self, tables: Mapping[str, Mapping[str, str]] | None = None):
+    def __init__(
+        self,
+        tables: Mapping[str, Mapping[str, str]] | None = None,
+        views: Mapping[str, str] | None = None,
+    ):
         self.tables: dict[str, dict[str, str]] = {
             fqn.lower(): {c.lower(): t for c, t in cols.items()}
             for fqn, cols in (tables or {}).items()
         }
+        # View definitions (fqn -> SQL): a read of a view is resolved to base columns through
+        # the views' SQL, so a definition that changes (its columns or not) must change the
+        # digest of every statement reading a view. One digest of them all covers views
+        # defined over views.
+        self.views = {fqn.lower() for fqn in (views or {})}
+        h = hashlib.blake2b(digest_size=12)
+        for fqn, sql in sorted((views or {}).items()):
+            h.update(f"{fqn.lower()}\0{sql}\0".encode())
+        self._views_digest = h.digest()
         self._mapping: MappingSchema | None = None
 
     @property
@@ -106,11 +119,15 @@ class LineageSchema:
 
     def digest(self, fqns: Iterable[str]) -> str:
         """Changes whenever a column of one of these tables is added, dropped, retyped or
-        moved, or a table appears or disappears: the cache key's schema part."""
+        moved, or a table appears or disappears, or (when one of them is a view) a view's
+        definition changes: the cache key's schema part."""
         h = hashlib.blake2b(digest_size=12)
-        for fqn in sorted(fqns):
+        names = sorted(fqns)
+        for fqn in names:
             h.update(fqn.encode())
             h.update(repr(list(self.tables.get(fqn, {}).items())).encode())
+        if self.views.intersection(names):
+            h.update(self._views_digest)
         return h.hexdigest()
 
 

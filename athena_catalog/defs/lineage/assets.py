@@ -24,15 +24,13 @@ from athena_catalog.defs.resources import CatalogStoreResource
 from athena_catalog.defs.tables.observations import observe_lineage
 from athena_catalog.defs.usage.assets import MAX_CHUNK_SIZE
 from athena_catalog.lineage.graph import LineageAnalyser, LineageBatch
-from athena_catalog.lineage.resolve import ANALYSED, resolve_history
-from athena_catalog.lineage.result import LineageSchema
+from athena_catalog.lineage.resolve import ANALYSED, lineage_schema, resolve_history
 from athena_catalog.store.history import query_history, unresolve_all
 from athena_catalog.store.lineage import (
     clear_lineage,
     lineage_column_edges,
     lineage_table_edges,
     read_cache,
-    read_schema,
     read_views,
     replace_edges,
     statement_outcomes,
@@ -115,7 +113,7 @@ def build_lineage(
     run["_parsed"], run["_cache_hits"] = resolved.parsed, resolved.cache_hits
     failed = resolved.not_analysed  # (query id, outcome) this run could not analyse
     with store.read() as conn:
-        schema = LineageSchema(read_schema(conn))
+        schema = lineage_schema(conn)
         views = read_views(conn)
     analyser = LineageAnalyser(schema, workers=workers, timeout_s=timeout_s, now=now)
     with store.read() as conn:
