@@ -133,7 +133,9 @@ def test_linear_scans_of_huge_hostile_text(worker: ThreadPoolExecutor) -> None:
     for text in hostile:
         for call in (parse_lineage, LocalEngine.statement_type, normalize, _leading_keyword):
             _, seconds = timed(worker, functools.partial(call, text))
-            assert seconds < 2, (call.__name__, text[:20])
+            # A bound, not a timing: each takes well under a second alone, a rescan per
+            # token takes minutes; 10 s leaves room for a loaded 2-core CI machine.
+            assert seconds < 10, (call.__name__, text[:20])
 
 
 # -- property-based: mutated corpus statements
