@@ -99,7 +99,8 @@ def test_whitespace_then_a_non_letter_is_answered_at_once(tmp_path: Path) -> Non
         check=True,
     )
     out = json.loads(run.stdout)
-    assert {name: seconds < 1 for name, (_, seconds) in out.items()} == dict.fromkeys(out, True)
+    # A bound, not a timing (hours before the fix): room for a loaded 2-core CI machine.
+    assert {name: seconds < 10 for name, (_, seconds) in out.items()} == dict.fromkeys(out, True)
     assert out["lineage"][0] == "unsupported statement: Literal"
     assert out["lineage_paren"][0].startswith("parse error: ")
     assert out["statement_type"][0] == "DML"
